@@ -1,0 +1,62 @@
+//! The no-allocator proof.
+//!
+//! Built by `make nostd-check` as:
+//! `cargo build --manifest-path checks/nostd/Cargo.toml --target thumbv7em-none-eabihf --release`
+//!
+//! This crate is `#![no_std]`, a `staticlib`, has its own `#[panic_handler]`, is built
+//! with `panic = "abort"` (its release profile) and defines NO `#[global_allocator]`.
+//! If anything in its dependency graph links the `alloc` crate, rustc refuses to build it
+//! with "no global memory allocator found but one is required".
+//!
+//! DO NOT "fix" that error by adding an allocator here: the error is the test. It means a
+//! change made the core (or one of its dependencies) need a heap, which tidings promises
+//! it never does. Find the dependency or feature that pulled in `alloc` and remove it.
+//! (A host build with `--no-default-features` proves nothing: std is always there.)
+#![no_std]
+
+use core::panic::PanicInfo;
+
+use tidings::wire::{Decoded, EnginePacket, Frame, Handshake, Limits, Packet, SocketDecoder};
+
+#[panic_handler]
+fn panic(_: &PanicInfo) -> ! {
+    loop {}
+}
+
+/// Exercises the codec end to end so that every part of it is linked: returns the
+/// number of bytes encoded, or 0 on any error.
+#[no_mangle]
+pub extern "C" fn tidings_nostd_check(seed: u8) -> usize {
+    let limits = Limits::default();
+    let hs = r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+    let Ok(h) = Handshake::parse(hs) else {
+        return 0;
+    };
+    let mut decoder = SocketDecoder::new([0u8; 256], limits);
+    let frames = [
+        Frame::Text(r#"451-["up",{"_placeholder":true,"num":0}]"#),
+        Frame::Binary(&[seed]),
+    ];
+    let mut total = h.ping_interval as usize;
+    for frame in frames {
+        let Ok(engine) = EnginePacket::decode(frame, &limits) else {
+            return 0;
+        };
+        let decoded = match engine.data {
+            tidings::wire::EngineData::Text(t) => decoder.decode_text(t),
+            tidings::wire::EngineData::Binary(b) => decoder.decode_binary(b),
+            tidings::wire::EngineData::Base64(_) => return 0,
+        };
+        if let Ok(Decoded::Binary(bin)) = decoded {
+            total += bin.attachments.len();
+        }
+    }
+    let mut out = [0u8; 64];
+    let Ok(p) = Packet::decode(r#"2/chat,7["hi",1]"#, &limits) else {
+        return 0;
+    };
+    match p.encode_frame(&mut out) {
+        Ok(n) => total + n,
+        Err(_) => 0,
+    }
+}
