@@ -72,4 +72,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
+mod queue;
+mod rng;
+pub mod time;
 pub mod wire;
+
+pub use client::{Client, ClientEvent, Config, TransportCommand};
+pub use time::Instant;

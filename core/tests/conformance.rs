@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 use tidings::wire::{
-    encode_payload, Decoded, DecodeError, EngineData, EngineKind, EnginePacket, Frame, FrameKind, Limits, Packet,
+    encode_payload, DecodeError, Decoded, EngineData, EngineKind, EnginePacket, Frame, FrameKind, Limits, Packet,
     PacketKind, PayloadDecoder, SocketDecoder,
 };
 
@@ -97,7 +97,11 @@ fn replay_engine(v: &Value) -> Outcome {
                     packets.push(p);
                 }
                 Err(e) => {
-                    return Outcome::Err { code: e.kind.code(), frame: decoded.len(), decoded_before: Value::Array(decoded) }
+                    return Outcome::Err {
+                        code: e.kind.code(),
+                        frame: decoded.len(),
+                        decoded_before: Value::Array(decoded),
+                    }
                 }
             }
         }

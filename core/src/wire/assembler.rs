@@ -96,12 +96,7 @@ impl<'a> Attachments<'a> {
 impl<S: AsRef<[u8]> + AsMut<[u8]>> SocketDecoder<S> {
     /// A decoder holding at most `storage.len()` bytes of binary header plus attachments.
     pub fn new(storage: S, limits: Limits) -> Self {
-        Self {
-            limits,
-            storage,
-            state: Assembly::Idle,
-            ends: [0; MAX_ATTACHMENTS_LIMIT as usize],
-        }
+        Self { limits, storage, state: Assembly::Idle, ends: [0; MAX_ATTACHMENTS_LIMIT as usize] }
     }
 
     /// The limits in force.
@@ -121,7 +116,10 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> SocketDecoder<S> {
     }
 
     /// Feeds the Socket.IO text of a message (the text after the Engine.IO `4`).
-    pub fn decode_text<'a>(&'a mut self, text: &'a str) -> Result<Decoded<'a>, DecodeError> {
+    ///
+    /// The result borrows only `text` (a text frame never completes a binary packet), so
+    /// the decoder is free again as soon as this returns.
+    pub fn decode_text<'t>(&mut self, text: &'t str) -> Result<Decoded<'t>, DecodeError> {
         if self.is_collecting() {
             self.state = Assembly::Idle;
             return Err(DecodeError::at(DecodeErrorKind::UnexpectedText, 0));
@@ -133,21 +131,11 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> SocketDecoder<S> {
         let expected = packet.attachments;
         let storage = self.storage.as_mut();
         let capacity = storage.len();
-        let dst = storage.get_mut(..text.len()).ok_or(DecodeError::at(
-            DecodeErrorKind::ReassemblyBufferFull,
-            capacity,
-        ))?;
+        let dst =
+            storage.get_mut(..text.len()).ok_or(DecodeError::at(DecodeErrorKind::ReassemblyBufferFull, capacity))?;
         dst.copy_from_slice(text.as_bytes());
-        self.state = Assembly::Collecting(Progress {
-            header_len: text.len(),
-            expected,
-            received: 0,
-            used: text.len(),
-        });
-        Ok(Decoded::NeedAttachments {
-            received: 0,
-            expected,
-        })
+        self.state = Assembly::Collecting(Progress { header_len: text.len(), expected, received: 0, used: text.len() });
+        Ok(Decoded::NeedAttachments { received: 0, expected })
     }
 
     /// Feeds a binary message (one attachment).
@@ -160,10 +148,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> SocketDecoder<S> {
         let end = p.used + bytes.len();
         let Some(dst) = storage.get_mut(p.used..end) else {
             self.state = Assembly::Idle;
-            return Err(DecodeError::at(
-                DecodeErrorKind::ReassemblyBufferFull,
-                capacity,
-            ));
+            return Err(DecodeError::at(DecodeErrorKind::ReassemblyBufferFull, capacity));
         };
         dst.copy_from_slice(bytes);
         self.ends[usize::from(p.received)] = end;
@@ -171,10 +156,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> SocketDecoder<S> {
         p.used = end;
         if p.received < p.expected {
             self.state = Assembly::Collecting(p);
-            return Ok(Decoded::NeedAttachments {
-                received: p.received,
-                expected: p.expected,
-            });
+            return Ok(Decoded::NeedAttachments { received: p.received, expected: p.expected });
         }
         self.state = Assembly::Idle;
         let data: &[u8] = self.storage.as_ref();
@@ -182,13 +164,6 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> SocketDecoder<S> {
             .map_err(|_| DecodeError::at(DecodeErrorKind::UnexpectedBinary, 0))?;
         let packet = Packet::decode(header, &self.limits)?;
         let ends = &self.ends[..usize::from(p.expected)];
-        Ok(Decoded::Binary(BinaryPacket {
-            packet,
-            attachments: Attachments {
-                data,
-                start: p.header_len,
-                ends,
-            },
-        }))
+        Ok(Decoded::Binary(BinaryPacket { packet, attachments: Attachments { data, start: p.header_len, ends } }))
     }
 }

@@ -95,9 +95,7 @@ impl<'a> Base64<'a> {
         }
         let mut scratch = [0u8; 384];
         for (i, chunk) in b.chunks(512).enumerate() {
-            base64::engine::general_purpose::STANDARD
-                .decode_slice(chunk, &mut scratch)
-                .map_err(|_| i * 512)?;
+            base64::engine::general_purpose::STANDARD.decode_slice(chunk, &mut scratch).map_err(|_| i * 512)?;
             // Padding is only allowed at the very end.
             if (i + 1) * 512 < b.len() && chunk.contains(&b'=') {
                 return Err(i * 512);
@@ -122,9 +120,7 @@ impl<'a> Base64<'a> {
     pub fn decode_into<'b>(&self, out: &'b mut [u8]) -> Result<&'b [u8], usize> {
         let needed = self.decoded_len();
         let dst = out.get_mut(..needed).ok_or(needed)?;
-        let n = base64::engine::general_purpose::STANDARD
-            .decode_slice(self.text, dst)
-            .map_err(|_| needed)?;
+        let n = base64::engine::general_purpose::STANDARD.decode_slice(self.text, dst).map_err(|_| needed)?;
         Ok(&dst[..n])
     }
 }
@@ -141,18 +137,12 @@ pub struct EnginePacket<'a> {
 impl<'a> EnginePacket<'a> {
     /// A packet with no data.
     pub const fn bare(kind: EngineKind) -> Self {
-        Self {
-            kind,
-            data: EngineData::Text(""),
-        }
+        Self { kind, data: EngineData::Text("") }
     }
 
     /// A text message (typically an encoded Socket.IO packet).
     pub const fn message(text: &'a str) -> Self {
-        Self {
-            kind: EngineKind::Message,
-            data: EngineData::Text(text),
-        }
+        Self { kind: EngineKind::Message, data: EngineData::Text(text) }
     }
 
     /// Decodes one WebSocket frame.
@@ -160,15 +150,9 @@ impl<'a> EnginePacket<'a> {
         match frame {
             Frame::Binary(bytes) => {
                 if bytes.len() > limits.max_frame_len {
-                    return Err(DecodeError::at(
-                        DecodeErrorKind::FrameTooLarge,
-                        limits.max_frame_len,
-                    ));
+                    return Err(DecodeError::at(DecodeErrorKind::FrameTooLarge, limits.max_frame_len));
                 }
-                Ok(Self {
-                    kind: EngineKind::Message,
-                    data: EngineData::Binary(bytes),
-                })
+                Ok(Self { kind: EngineKind::Message, data: EngineData::Binary(bytes) })
             }
             Frame::Text(text) => Self::decode_text(text, limits),
         }
@@ -180,23 +164,13 @@ impl<'a> EnginePacket<'a> {
         if text.len() > limits.max_frame_len {
             return Err(DecodeError::at(FrameTooLarge, limits.max_frame_len));
         }
-        let first = *text
-            .as_bytes()
-            .first()
-            .ok_or(DecodeError::at(EmptyFrame, 0))?;
+        let first = *text.as_bytes().first().ok_or(DecodeError::at(EmptyFrame, 0))?;
         if first == b'b' {
             let b64 = Base64::new(&text[1..]).map_err(|o| DecodeError::at(InvalidBase64, o + 1))?;
-            return Ok(Self {
-                kind: EngineKind::Message,
-                data: EngineData::Base64(b64),
-            });
+            return Ok(Self { kind: EngineKind::Message, data: EngineData::Base64(b64) });
         }
-        let kind =
-            EngineKind::from_digit(first).ok_or(DecodeError::at(UnknownEnginePacketType, 0))?;
-        Ok(Self {
-            kind,
-            data: EngineData::Text(&text[1..]),
-        })
+        let kind = EngineKind::from_digit(first).ok_or(DecodeError::at(UnknownEnginePacketType, 0))?;
+        Ok(Self { kind, data: EngineData::Text(&text[1..]) })
     }
 
     /// Encodes for a WebSocket: binary messages become binary frames, everything else a
@@ -223,9 +197,7 @@ impl<'a> EnginePacket<'a> {
                 return Ok(FrameKind::Text);
             }
             _ if self.kind != EngineKind::Message => {
-                return Err(EncodeError::Invalid(
-                    DecodeErrorKind::UnknownEnginePacketType,
-                ));
+                return Err(EncodeError::Invalid(DecodeErrorKind::UnknownEnginePacketType));
             }
             EngineData::Base64(b) if binary_as_text => {
                 w.byte(b'b');
@@ -269,11 +241,7 @@ pub const RECORD_SEPARATOR: char = '\x1e';
 impl<'a> PayloadDecoder<'a> {
     /// Iterates over the packets of `payload`.
     pub fn new(payload: &'a str, limits: &Limits) -> Self {
-        Self {
-            rest: Some(payload),
-            offset: 0,
-            limits: *limits,
-        }
+        Self { rest: Some(payload), offset: 0, limits: *limits }
     }
 }
 
@@ -289,8 +257,8 @@ impl<'a> Iterator for PayloadDecoder<'a> {
         let at = self.offset;
         self.offset += record.len() + 1;
         self.rest = tail;
-        let decoded = EnginePacket::decode_text(record, &self.limits)
-            .map_err(|e| DecodeError::at(e.kind, e.offset + at));
+        let decoded =
+            EnginePacket::decode_text(record, &self.limits).map_err(|e| DecodeError::at(e.kind, e.offset + at));
         if decoded.is_err() {
             self.rest = None;
         }

@@ -19,7 +19,7 @@ impl DecodeError {
 
 /// What was wrong with a frame. [`DecodeErrorKind::code`] gives a stable name that the
 /// language bindings and the shared test vectors use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum DecodeErrorKind {
     /// An empty Engine.IO frame or polling record.

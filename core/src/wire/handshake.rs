@@ -52,10 +52,7 @@ mod tests {
         .unwrap();
         assert_eq!(h.sid, "lv_VI97HAXpY6yYWAAAC");
         assert_eq!(&h.upgrades[..], &["websocket"]);
-        assert_eq!(
-            (h.ping_interval, h.ping_timeout, h.max_payload),
-            (25000, 20000, 1_000_000)
-        );
+        assert_eq!((h.ping_interval, h.ping_timeout, h.max_payload), (25000, 20000, 1_000_000));
         assert_eq!(h.heartbeat_timeout_ms(), 45000);
     }
 
@@ -74,11 +71,7 @@ mod tests {
             "[]",
             "{",
         ] {
-            assert_eq!(
-                Handshake::parse(bad).unwrap_err().kind,
-                DecodeErrorKind::InvalidHandshake,
-                "{bad}"
-            );
+            assert_eq!(Handshake::parse(bad).unwrap_err().kind, DecodeErrorKind::InvalidHandshake, "{bad}");
         }
     }
 }

@@ -83,14 +83,8 @@ enum KeyTag {
     Num,
 }
 
-const EMPTY: Container = Container {
-    is_object: false,
-    key: KeyTag::Other,
-    placeholder: false,
-    num: None,
-    has_num: false,
-    start: 0,
-};
+const EMPTY: Container =
+    Container { is_object: false, key: KeyTag::Other, placeholder: false, num: None, has_num: false, start: 0 };
 
 /// Scans `text` as exactly one JSON value (surrounding whitespace allowed).
 ///
@@ -98,11 +92,7 @@ const EMPTY: Container = Container {
 /// `attachments`: when `Some(n)`, every object with `"_placeholder": true` must carry a
 /// `"num"` that is an integer in `0..n` (Socket.IO binary packets); when `None`,
 /// placeholders are ordinary objects.
-pub(crate) fn scan(
-    text: &str,
-    max_depth: u8,
-    attachments: Option<u8>,
-) -> Result<Outline, JsonError> {
+pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result<Outline, JsonError> {
     let b = text.as_bytes();
     let max_depth = max_depth.min(MAX_DEPTH_LIMIT) as usize;
     let mut stack = [EMPTY; MAX_DEPTH_LIMIT as usize];
@@ -122,11 +112,7 @@ pub(crate) fn scan(
                     return Err(JsonError::TooDeep(pos));
                 }
                 let is_object = b[pos] == b'{';
-                stack[depth] = Container {
-                    is_object,
-                    start: pos,
-                    ..EMPTY
-                };
+                stack[depth] = Container { is_object, start: pos, ..EMPTY };
                 depth += 1;
                 pos = skip_ws(b, pos + 1);
                 let close = if is_object { b'}' } else { b']' };
@@ -174,11 +160,7 @@ pub(crate) fn scan(
             }
             _ => return Err(JsonError::Syntax(pos)),
         };
-        let mut done = Span {
-            kind,
-            start,
-            end: pos,
-        };
+        let mut done = Span { kind, start, end: pos };
 
         // ---- after a value: close containers / move to the next element ----
         loop {
@@ -215,16 +197,8 @@ pub(crate) fn scan(
                             }
                         }
                     }
-                    let kind = if closed.is_object {
-                        JsonKind::Object
-                    } else {
-                        JsonKind::Array
-                    };
-                    done = Span {
-                        kind,
-                        start: closed.start,
-                        end: pos,
-                    };
+                    let kind = if closed.is_object { JsonKind::Object } else { JsonKind::Array };
+                    done = Span { kind, start: closed.start, end: pos };
                     // A closed container is not a scalar: it never sets its parent's
                     // placeholder flags.
                     if depth > 0 {
@@ -250,14 +224,25 @@ fn scan_key(b: &[u8], pos: usize, c: &mut Container) -> Result<usize, JsonError>
     }
     let end = skip_string(b, pos)?;
     let raw = &b[pos + 1..end - 1];
-    c.key = match raw {
-        b"_placeholder" => KeyTag::Placeholder,
-        b"num" => {
-            c.has_num = true;
-            c.num = None;
-            KeyTag::Num
+    // Keys compare by value, as JSON.parse sees them: `"_placeholde\u0072"` is
+    // `_placeholder`. Plain keys (the norm) need no unescaping.
+    let is = |name: &str| {
+        if raw.contains(&b'\\') {
+            core::str::from_utf8(raw).is_ok_and(|k| super::JsonStr::from_validated(k).eq_str(name))
+        } else {
+            raw == name.as_bytes()
         }
-        _ => KeyTag::Other,
+    };
+    c.key = if is("_placeholder") {
+        // The last occurrence of a key wins (JSON.parse); its value sets the flag anew.
+        c.placeholder = false;
+        KeyTag::Placeholder
+    } else if is("num") {
+        c.has_num = true;
+        c.num = None;
+        KeyTag::Num
+    } else {
+        KeyTag::Other
     };
     let colon = skip_ws(b, end);
     if b.get(colon) != Some(&b':') {
@@ -281,9 +266,10 @@ fn literal(b: &[u8], pos: usize, word: &[u8]) -> Result<usize, JsonError> {
     }
 }
 
-/// Scans a JSON number; also returns its value when it is a plain integer that fits u32
+/// Scans a JSON number; also returns its value when it is a whole number in u32 range
 /// (the only numbers the placeholder check cares about).
 fn scan_number(b: &[u8], mut pos: usize) -> Result<(usize, Option<u32>), JsonError> {
+    let start = pos;
     let neg = b.get(pos) == Some(&b'-');
     if neg {
         pos += 1;
@@ -328,7 +314,13 @@ fn scan_number(b: &[u8], mut pos: usize) -> Result<(usize, Option<u32>), JsonErr
     let value = if integral {
         parse_u32(&b[int_start..int_end])
     } else {
-        None
+        // `0.0`, `-0`, `1e0` name attachments 0, 0 and 1 for JSON.parse too: compare by
+        // value (core's float parser; no std needed).
+        let text = core::str::from_utf8(&b[start..pos]).ok();
+        text.and_then(|t| t.parse::<f64>().ok()).and_then(|v| {
+            let n = v as u32;
+            (f64::from(n) == v).then_some(n)
+        })
     };
     Ok((pos, value))
 }
@@ -403,11 +395,7 @@ pub(crate) fn skip_value(text: &str, pos: usize) -> Option<Span> {
         b'[' => JsonKind::Array,
         b'"' => {
             let end = skip_string(b, start).ok()?;
-            return Some(Span {
-                kind: JsonKind::String,
-                start,
-                end,
-            });
+            return Some(Span { kind: JsonKind::String, start, end });
         }
         b't' | b'f' => JsonKind::Bool,
         b'n' => JsonKind::Null,
@@ -427,11 +415,7 @@ pub(crate) fn skip_value(text: &str, pos: usize) -> Option<Span> {
                 b'}' | b']' => {
                     depth -= 1;
                     if depth == 0 {
-                        return Some(Span {
-                            kind,
-                            start,
-                            end: p + 1,
-                        });
+                        return Some(Span { kind, start, end: p + 1 });
                     }
                 }
                 _ => {}
@@ -448,6 +432,36 @@ pub(crate) fn skip_value(text: &str, pos: usize) -> Option<Span> {
         end += 1;
     }
     Some(Span { kind, start, end })
+}
+
+/// The raw JSON of a top-level field of a validated JSON object (`None` if absent).
+pub(crate) fn object_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let b = text.as_bytes();
+    let mut pos = skip_ws(b, 0);
+    if b.get(pos) != Some(&b'{') {
+        return None;
+    }
+    pos = skip_ws(b, pos + 1);
+    loop {
+        if b.get(pos) != Some(&b'"') {
+            return None;
+        }
+        let key_end = skip_string(b, pos).ok()?;
+        let name = super::JsonStr::from_validated(&text[pos + 1..key_end - 1]);
+        pos = skip_ws(b, key_end);
+        if b.get(pos) != Some(&b':') {
+            return None;
+        }
+        let value = skip_value(text, pos + 1)?;
+        if name.eq_str(key) {
+            return Some(&text[value.start..value.end]);
+        }
+        pos = skip_ws(b, value.end);
+        if b.get(pos) != Some(&b',') {
+            return None;
+        }
+        pos = skip_ws(b, pos + 1);
+    }
 }
 
 #[cfg(test)]
@@ -524,10 +538,7 @@ mod tests {
         assert!(scan("[[[1]]]", 3, None).is_ok());
         assert_eq!(scan("[[[[1]]]]", 3, None), Err(JsonError::TooDeep(3)));
         let deep: heapless::String<300> = (0..200).map(|_| '[').collect();
-        assert!(matches!(
-            scan(&deep, 255, None),
-            Err(JsonError::TooDeep(64))
-        ));
+        assert!(matches!(scan(&deep, 255, None), Err(JsonError::TooDeep(64))));
     }
 
     #[test]
@@ -542,10 +553,7 @@ mod tests {
             "[{\"_placeholder\":true,\"num\":0.5}]",
             "[{\"_placeholder\":true}]",
         ] {
-            assert!(
-                matches!(scan(bad, 32, Some(3)), Err(JsonError::Placeholder(_))),
-                "{bad}"
-            );
+            assert!(matches!(scan(bad, 32, Some(3)), Err(JsonError::Placeholder(_))), "{bad}");
         }
         // `_placeholder` must be literally `true`, and nested containers do not count.
         assert!(scan("[{\"_placeholder\":false,\"num\":9}]", 32, Some(1)).is_ok());
@@ -561,6 +569,15 @@ mod tests {
             let expect = c == b'"' || c == b'\\' || c < 0x20;
             assert_eq!(has_special(u64::from_le_bytes(w)), expect, "byte {c:#x}");
         }
+    }
+
+    #[test]
+    fn object_field_finds_top_level_values() {
+        let o = r#"{"message":"no","data":{"code":"auth_failed","x":[1]},"n":2}"#;
+        assert_eq!(object_field(o, "data"), Some(r#"{"code":"auth_failed","x":[1]}"#));
+        assert_eq!(object_field(o, "n"), Some("2"));
+        assert_eq!(object_field(o, "code"), None);
+        assert_eq!(object_field("[1]", "a"), None);
     }
 
     #[test]

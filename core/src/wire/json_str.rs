@@ -36,10 +36,7 @@ impl<'a> JsonStr<'a> {
     /// The unescaped characters. A lone surrogate escape becomes U+FFFD, as a
     /// JavaScript string would show it when converted to UTF-8.
     pub fn chars(&self) -> Unescaped<'a> {
-        Unescaped {
-            rest: self.raw.as_bytes(),
-            pending_low: None,
-        }
+        Unescaped { rest: self.raw.as_bytes(), pending_low: None }
     }
 
     /// Compares the unescaped text with `s`.
@@ -114,9 +111,7 @@ impl Iterator for Unescaped<'_> {
             };
             let (head, rest) = self.rest.split_at(len.min(self.rest.len()));
             self.rest = rest;
-            return core::str::from_utf8(head)
-                .ok()
-                .and_then(|s| s.chars().next());
+            return core::str::from_utf8(head).ok().and_then(|s| s.chars().next());
         }
         let (&esc, tail) = tail.split_first()?;
         self.rest = tail;
@@ -158,9 +153,6 @@ mod tests {
         assert!(JsonStr::from_validated(r"conn\u0065ct").eq_str("connect"));
         assert!(JsonStr::from_validated("日本").eq_str("日本"));
         assert!(!JsonStr::from_validated("ab").eq_str("abc"));
-        assert_eq!(
-            JsonStr::from_validated("abc").unescape_into(&mut [0u8; 2]),
-            None
-        );
+        assert_eq!(JsonStr::from_validated("abc").unescape_into(&mut [0u8; 2]), None);
     }
 }

@@ -30,11 +30,7 @@ pub struct Limits {
 
 impl Limits {
     /// The defaults: 10 attachments, depth 32, 1,000,000-byte frames.
-    pub const DEFAULT: Limits = Limits {
-        max_attachments: 10,
-        max_depth: 32,
-        max_frame_len: 1_000_000,
-    };
+    pub const DEFAULT: Limits = Limits { max_attachments: 10, max_depth: 32, max_frame_len: 1_000_000 };
 
     pub(crate) fn attachments(&self) -> u8 {
         self.max_attachments.min(MAX_ATTACHMENTS_LIMIT)

@@ -18,18 +18,15 @@ pub(crate) mod json;
 mod json_str;
 mod limits;
 mod socket;
-mod writer;
+pub(crate) mod writer;
 
 pub use assembler::{Attachments, BinaryPacket, Decoded, SocketDecoder};
 pub use engine::{
-    encode_payload, Base64, EngineData, EngineKind, EnginePacket, Frame, FrameKind, PayloadDecoder,
-    RECORD_SEPARATOR,
+    encode_payload, Base64, EngineData, EngineKind, EnginePacket, Frame, FrameKind, PayloadDecoder, RECORD_SEPARATOR,
 };
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use handshake::{Handshake, MAX_UPGRADES};
 pub use json::{JsonKind, MAX_DEPTH_LIMIT};
 pub use json_str::{JsonStr, Unescaped};
 pub use limits::{Limits, MAX_ACK_ID, MAX_ATTACHMENTS_LIMIT};
-pub use socket::{
-    Arg, Args, Event, EventName, OutgoingEvent, Packet, PacketKind, RESERVED_EVENT_NAMES,
-};
+pub use socket::{check_arg, Arg, Args, Event, EventName, OutgoingEvent, Packet, PacketKind, RESERVED_EVENT_NAMES};

@@ -75,14 +75,8 @@ impl PacketKind {
 }
 
 /// Event names a server refuses (they are the client's own lifecycle events).
-pub const RESERVED_EVENT_NAMES: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
+pub const RESERVED_EVENT_NAMES: [&str; 6] =
+    ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
 /// One Socket.IO packet, borrowed from the text it was decoded from (or to be encoded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,10 +101,7 @@ impl<'a> Packet<'a> {
         if b.len() > limits.max_frame_len {
             return Err(DecodeError::at(FrameTooLarge, limits.max_frame_len));
         }
-        let kind = b
-            .first()
-            .and_then(|&d| PacketKind::from_digit(d))
-            .ok_or(DecodeError::at(UnknownPacketType, 0))?;
+        let kind = b.first().and_then(|&d| PacketKind::from_digit(d)).ok_or(DecodeError::at(UnknownPacketType, 0))?;
         let mut pos = 1;
 
         let mut attachments = 0u8;
@@ -130,10 +121,7 @@ impl<'a> Packet<'a> {
 
         let mut namespace = "/";
         if b.get(pos) == Some(&b'/') {
-            let end = b[pos..]
-                .iter()
-                .position(|&c| c == b',')
-                .map_or(b.len(), |i| pos + i);
+            let end = b[pos..].iter().position(|&c| c == b',').map_or(b.len(), |i| pos + i);
             namespace = &text[pos..end];
             check_namespace(namespace).map_err(|i| DecodeError::at(InvalidNamespace, pos + i))?;
             pos = if end < b.len() { end + 1 } else { end };
@@ -153,20 +141,9 @@ impl<'a> Packet<'a> {
             }
         }
 
-        let payload = if pos < b.len() {
-            Some(&text[pos..])
-        } else {
-            None
-        };
-        check_payload(kind, payload, attachments, limits)
-            .map_err(|(k, o)| DecodeError::at(k, pos + o))?;
-        Ok(Packet {
-            kind,
-            namespace,
-            ack_id,
-            attachments,
-            payload,
-        })
+        let payload = if pos < b.len() { Some(&text[pos..]) } else { None };
+        check_payload(kind, payload, attachments, limits).map_err(|(k, o)| DecodeError::at(k, pos + o))?;
+        Ok(Packet { kind, namespace, ack_id, attachments, payload })
     }
 
     /// Checks the packet against the same rules as [`Packet::decode`].
@@ -189,10 +166,9 @@ impl<'a> Packet<'a> {
             None if self.kind.is_ack() => return Err(MissingAckId),
             _ => {}
         }
-        if let Some(p) = self.payload {
-            if p.len() > limits.max_frame_len {
-                return Err(FrameTooLarge);
-            }
+        // The decoder bounds the whole packet text, so the encoder does too.
+        if self.encoded_len() > limits.max_frame_len {
+            return Err(FrameTooLarge);
         }
         check_payload(self.kind, self.payload, self.attachments, limits).map_err(|(k, _)| k)
     }
@@ -220,12 +196,7 @@ impl<'a> Packet<'a> {
     }
 
     /// Encodes under explicit limits, with or without the Engine.IO `4` prefix.
-    pub fn encode_with(
-        &self,
-        out: &mut [u8],
-        limits: &Limits,
-        engine_prefix: bool,
-    ) -> Result<usize, EncodeError> {
+    pub fn encode_with(&self, out: &mut [u8], limits: &Limits, engine_prefix: bool) -> Result<usize, EncodeError> {
         self.validate(limits).map_err(EncodeError::Invalid)?;
         let mut w = Writer::new(out);
         if engine_prefix {
@@ -266,13 +237,7 @@ impl<'a> Packet<'a> {
             JsonKind::String => EventName::Text(JsonStr::from_validated(&raw[1..raw.len() - 1])),
             _ => EventName::Number(raw),
         };
-        Some(Event {
-            name,
-            args: Args {
-                text: payload,
-                pos: first.end,
-            },
-        })
+        Some(Event { name, args: Args { text: payload, pos: first.end } })
     }
 
     /// For ACK / BINARY_ACK: the arguments.
@@ -281,10 +246,7 @@ impl<'a> Packet<'a> {
             return None;
         }
         let payload = self.payload?;
-        Some(Args {
-            text: payload,
-            pos: payload.find('[')? + 1,
-        })
+        Some(Args { text: payload, pos: payload.find('[')? + 1 })
     }
 }
 
@@ -303,50 +265,38 @@ pub struct OutgoingEvent<'a> {
     pub name: &'a str,
     /// Each argument as one JSON value.
     pub args: &'a [&'a str],
+    /// Binary attachments that follow as binary frames (0 for a plain EVENT). When
+    /// non-zero the packet is a BINARY_EVENT and one placeholder
+    /// `{"_placeholder":true,"num":i}` per attachment is appended after `args`.
+    pub attachments: u8,
 }
 
 impl OutgoingEvent<'_> {
     /// Writes the event as a WebSocket text frame (with the Engine.IO `4` prefix) when
     /// `engine_prefix`, else as bare Socket.IO text. Returns the length written.
-    pub fn encode(
-        &self,
-        out: &mut [u8],
-        limits: &Limits,
-        engine_prefix: bool,
-    ) -> Result<usize, EncodeError> {
+    pub fn encode(&self, out: &mut [u8], limits: &Limits, engine_prefix: bool) -> Result<usize, EncodeError> {
         use DecodeErrorKind::*;
         if RESERVED_EVENT_NAMES.contains(&self.name) {
             return Err(EncodeError::Invalid(ReservedEventName));
         }
         for arg in self.args {
-            if arg.len() > limits.max_frame_len {
-                return Err(EncodeError::Invalid(FrameTooLarge));
+            check_arg(arg, limits).map_err(EncodeError::Invalid)?;
+            if self.attachments > 0 {
+                // A placeholder in the caller's own arguments must name a real attachment.
+                json::scan(arg, limits.depth(), Some(self.attachments))
+                    .map_err(|_| EncodeError::Invalid(InvalidPlaceholder))?;
             }
-            if arg.starts_with([' ', '\t', '\n', '\r']) {
-                return Err(EncodeError::Invalid(InvalidJson));
-            }
-            // Each argument sits one level inside the event array.
-            json::scan(arg, limits.depth().saturating_sub(1), None).map_err(|e| {
-                EncodeError::Invalid(match e {
-                    JsonError::TooDeep(_) => NestingTooDeep,
-                    _ => InvalidJson,
-                })
-            })?;
         }
+        let kind = if self.attachments > 0 { PacketKind::BinaryEvent } else { PacketKind::Event };
         let header = Packet {
-            kind: PacketKind::Event,
+            kind,
             namespace: self.namespace,
             ack_id: self.ack_id,
-            attachments: 0,
+            attachments: self.attachments,
             payload: None,
         };
         // Check the header fields with a stand-in payload; the real one is written below.
-        Packet {
-            payload: Some("[0]"),
-            ..header
-        }
-        .validate(limits)
-        .map_err(EncodeError::Invalid)?;
+        Packet { payload: Some("[0]"), ..header }.validate(limits).map_err(EncodeError::Invalid)?;
         let mut w = Writer::new(out);
         if engine_prefix {
             w.byte(b'4');
@@ -358,9 +308,40 @@ impl OutgoingEvent<'_> {
             w.byte(b',');
             w.put(arg.as_bytes());
         }
+        for i in 0..self.attachments {
+            w.put(b",{\"_placeholder\":true,\"num\":");
+            w.uint(u64::from(i));
+            w.byte(b'}');
+        }
         w.byte(b']');
-        w.finish()
+        let result = w.finish();
+        let len = match result {
+            Ok(n) | Err(EncodeError::BufferTooSmall { needed: n }) => n,
+            Err(e) => return Err(e),
+        };
+        // The decoder bounds the whole packet text, so the encoder does too.
+        if len - usize::from(engine_prefix) > limits.max_frame_len {
+            return Err(EncodeError::Invalid(FrameTooLarge));
+        }
+        result
     }
+}
+
+/// Checks one event or ack argument: exactly one JSON value (so that it cannot splice
+/// extra arguments into the array), within the depth limit (it sits one level inside the
+/// array), not starting with whitespace.
+pub fn check_arg(arg: &str, limits: &Limits) -> Result<(), DecodeErrorKind> {
+    use DecodeErrorKind::*;
+    if arg.len() > limits.max_frame_len {
+        return Err(FrameTooLarge);
+    }
+    if arg.starts_with([' ', '\t', '\n', '\r']) {
+        return Err(InvalidJson);
+    }
+    json::scan(arg, limits.depth().saturating_sub(1), None).map(|_| ()).map_err(|e| match e {
+        JsonError::TooDeep(_) => NestingTooDeep,
+        _ => InvalidJson,
+    })
 }
 
 /// The name of an event: almost always a string; socket.io also allows a number.
@@ -403,8 +384,7 @@ pub struct Arg<'a> {
 impl<'a> Arg<'a> {
     /// The string's text when the argument is a JSON string.
     pub fn as_str(&self) -> Option<JsonStr<'a>> {
-        (self.kind == JsonKind::String)
-            .then(|| JsonStr::from_validated(&self.raw[1..self.raw.len() - 1]))
+        (self.kind == JsonKind::String).then(|| JsonStr::from_validated(&self.raw[1..self.raw.len() - 1]))
     }
 }
 
@@ -413,6 +393,13 @@ impl<'a> Arg<'a> {
 pub struct Args<'a> {
     text: &'a str,
     pos: usize,
+}
+
+impl<'a> Args<'a> {
+    /// Iterates over a comma-separated list of JSON values (the inside of an array).
+    pub fn of_list(list: &'a str) -> Self {
+        Self { text: list, pos: 0 }
+    }
 }
 
 impl<'a> Iterator for Args<'a> {
@@ -434,23 +421,17 @@ impl<'a> Iterator for Args<'a> {
         }
         let Span { kind, start, end } = json::skip_value(self.text, p)?;
         self.pos = end;
-        Some(Arg {
-            kind,
-            raw: &self.text[start..end],
-        })
+        Some(Arg { kind, raw: &self.text[start..end] })
     }
 }
 
 fn count_digits(b: &[u8], pos: usize) -> usize {
-    b.get(pos..)
-        .map_or(0, |s| s.iter().take_while(|c| c.is_ascii_digit()).count())
+    b.get(pos..).map_or(0, |s| s.iter().take_while(|c| c.is_ascii_digit()).count())
 }
 
 /// Parses ASCII digits; `None` on overflow.
 fn parse_digits(d: &[u8]) -> Option<u64> {
-    d.iter().try_fold(0u64, |acc, &c| {
-        acc.checked_mul(10)?.checked_add(u64::from(c - b'0'))
-    })
+    d.iter().try_fold(0u64, |acc, &c| acc.checked_mul(10)?.checked_add(u64::from(c - b'0')))
 }
 
 /// A namespace runs up to `,` or the end of the packet. The reference parser lets it
@@ -458,10 +439,7 @@ fn parse_digits(d: &[u8]) -> Option<u64> {
 /// `/admin["x"]`); we refuse the characters that can only mean that mistake, and control
 /// characters. Returns the offset of the offending byte.
 fn check_namespace(ns: &str) -> Result<(), usize> {
-    match ns
-        .bytes()
-        .position(|c| matches!(c, b'"' | b'[' | b'{' | 0..=0x1f | 0x7f))
-    {
+    match ns.bytes().position(|c| matches!(c, b'"' | b'[' | b'{' | 0..=0x1f | 0x7f)) {
         Some(i) => Err(i),
         None => Ok(()),
     }
@@ -502,9 +480,7 @@ fn check_payload(
         PacketKind::ConnectError if !matches!(top, JsonKind::Object | JsonKind::String) => {
             Err((InvalidPayloadShape, 0))
         }
-        PacketKind::Ack | PacketKind::BinaryAck if top != JsonKind::Array => {
-            Err((InvalidPayloadShape, 0))
-        }
+        PacketKind::Ack | PacketKind::BinaryAck if top != JsonKind::Array => Err((InvalidPayloadShape, 0)),
         PacketKind::Event | PacketKind::BinaryEvent => {
             if top != JsonKind::Array {
                 return Err((InvalidPayloadShape, 0));
@@ -548,42 +524,15 @@ mod tests {
     #[test]
     fn errors_say_what_and_where() {
         let e = |s| dec(s).unwrap_err();
-        assert_eq!(
-            e("9"),
-            DecodeError::at(DecodeErrorKind::UnknownPacketType, 0)
-        );
-        assert_eq!(
-            e("2/a,[\"x\",}"),
-            DecodeError::at(DecodeErrorKind::InvalidJson, 9)
-        );
-        assert_eq!(
-            e("2[\"connect\"]"),
-            DecodeError::at(DecodeErrorKind::ReservedEventName, 2)
-        );
-        assert_eq!(
-            e("2[\"conn\\u0065ct\"]"),
-            DecodeError::at(DecodeErrorKind::ReservedEventName, 2)
-        );
-        assert_eq!(
-            e("3/x,[]"),
-            DecodeError::at(DecodeErrorKind::MissingAckId, 4)
-        );
-        assert_eq!(
-            e("29007199254740992[\"a\"]"),
-            DecodeError::at(DecodeErrorKind::AckIdTooLarge, 1)
-        );
-        assert_eq!(
-            e("299999999999999999999999[\"a\"]").kind,
-            DecodeErrorKind::AckIdTooLarge
-        );
-        assert_eq!(
-            e("2/a\u{1},[\"a\"]"),
-            DecodeError::at(DecodeErrorKind::InvalidNamespace, 3)
-        );
-        assert_eq!(
-            e("599999999999999999999-[\"a\"]").kind,
-            DecodeErrorKind::TooManyAttachments
-        );
+        assert_eq!(e("9"), DecodeError::at(DecodeErrorKind::UnknownPacketType, 0));
+        assert_eq!(e("2/a,[\"x\",}"), DecodeError::at(DecodeErrorKind::InvalidJson, 9));
+        assert_eq!(e("2[\"connect\"]"), DecodeError::at(DecodeErrorKind::ReservedEventName, 2));
+        assert_eq!(e("2[\"conn\\u0065ct\"]"), DecodeError::at(DecodeErrorKind::ReservedEventName, 2));
+        assert_eq!(e("3/x,[]"), DecodeError::at(DecodeErrorKind::MissingAckId, 4));
+        assert_eq!(e("29007199254740992[\"a\"]"), DecodeError::at(DecodeErrorKind::AckIdTooLarge, 1));
+        assert_eq!(e("299999999999999999999999[\"a\"]").kind, DecodeErrorKind::AckIdTooLarge);
+        assert_eq!(e("2/a\u{1},[\"a\"]"), DecodeError::at(DecodeErrorKind::InvalidNamespace, 3));
+        assert_eq!(e("599999999999999999999-[\"a\"]").kind, DecodeErrorKind::TooManyAttachments);
     }
 
     #[test]
@@ -593,93 +542,32 @@ mod tests {
         let mut buf = [0u8; 64];
         let n = p.encode(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"29007199254740991[\"a\"]");
-        let too_big = Packet {
-            ack_id: Some(MAX_ACK_ID + 1),
-            ..p
-        };
-        assert_eq!(
-            too_big.encode(&mut buf),
-            Err(EncodeError::Invalid(DecodeErrorKind::AckIdTooLarge))
-        );
+        let too_big = Packet { ack_id: Some(MAX_ACK_ID + 1), ..p };
+        assert_eq!(too_big.encode(&mut buf), Err(EncodeError::Invalid(DecodeErrorKind::AckIdTooLarge)));
     }
 
     #[test]
     fn encode_refuses_what_decode_refuses() {
-        let base = Packet {
-            kind: PacketKind::Event,
-            namespace: "/",
-            ack_id: None,
-            attachments: 0,
-            payload: Some("[\"a\"]"),
-        };
+        let base =
+            Packet { kind: PacketKind::Event, namespace: "/", ack_id: None, attachments: 0, payload: Some("[\"a\"]") };
         let mut buf = [0u8; 64];
         let bad = |p: Packet<'_>| match p.encode(&mut [0u8; 64]) {
             Err(EncodeError::Invalid(k)) => k,
             other => panic!("{p:?} -> {other:?}"),
         };
+        assert_eq!(bad(Packet { namespace: "admin", ..base }), DecodeErrorKind::InvalidNamespace);
+        assert_eq!(bad(Packet { namespace: "/a,b", ..base }), DecodeErrorKind::InvalidNamespace);
+        assert_eq!(bad(Packet { payload: Some("[\"disconnect\"]"), ..base }), DecodeErrorKind::ReservedEventName);
+        assert_eq!(bad(Packet { payload: Some("[1,"), ..base }), DecodeErrorKind::InvalidJson);
+        assert_eq!(bad(Packet { attachments: 1, ..base }), DecodeErrorKind::InvalidAttachmentCount);
+        assert_eq!(bad(Packet { kind: PacketKind::BinaryEvent, ..base }), DecodeErrorKind::InvalidAttachmentCount);
+        assert_eq!(bad(Packet { kind: PacketKind::Ack, ..base }), DecodeErrorKind::MissingAckId);
         assert_eq!(
-            bad(Packet {
-                namespace: "admin",
-                ..base
-            }),
-            DecodeErrorKind::InvalidNamespace
-        );
-        assert_eq!(
-            bad(Packet {
-                namespace: "/a,b",
-                ..base
-            }),
-            DecodeErrorKind::InvalidNamespace
-        );
-        assert_eq!(
-            bad(Packet {
-                payload: Some("[\"disconnect\"]"),
-                ..base
-            }),
-            DecodeErrorKind::ReservedEventName
-        );
-        assert_eq!(
-            bad(Packet {
-                payload: Some("[1,"),
-                ..base
-            }),
-            DecodeErrorKind::InvalidJson
-        );
-        assert_eq!(
-            bad(Packet {
-                attachments: 1,
-                ..base
-            }),
-            DecodeErrorKind::InvalidAttachmentCount
-        );
-        assert_eq!(
-            bad(Packet {
-                kind: PacketKind::BinaryEvent,
-                ..base
-            }),
-            DecodeErrorKind::InvalidAttachmentCount
-        );
-        assert_eq!(
-            bad(Packet {
-                kind: PacketKind::Ack,
-                ..base
-            }),
-            DecodeErrorKind::MissingAckId
-        );
-        assert_eq!(
-            bad(Packet {
-                kind: PacketKind::Connect,
-                ack_id: Some(1),
-                payload: None,
-                ..base
-            }),
+            bad(Packet { kind: PacketKind::Connect, ack_id: Some(1), payload: None, ..base }),
             DecodeErrorKind::InvalidAckId
         );
         assert_eq!(base.encode(&mut buf), Ok(6));
-        assert_eq!(
-            base.encode(&mut buf[..5]),
-            Err(EncodeError::BufferTooSmall { needed: 6 })
-        );
+        assert_eq!(base.encode(&mut buf[..5]), Err(EncodeError::BufferTooSmall { needed: 6 }));
         assert_eq!(base.encoded_len(), 6);
         assert_eq!(base.encode_frame(&mut buf), Ok(7));
         assert_eq!(&buf[..7], b"42[\"a\"]");
@@ -687,12 +575,13 @@ mod tests {
 
     #[test]
     fn outgoing_events_escape_the_name_and_check_args() {
-        let mut buf = [0u8; 64];
+        let mut buf = [0u8; 128];
         let ev = OutgoingEvent {
             namespace: "/chat",
             ack_id: Some(3),
             name: "say \"hi\"",
             args: &["{\"a\":1}", "2"],
+            attachments: 0,
         };
         let n = ev.encode(&mut buf, &Limits::DEFAULT, true).unwrap();
         let text = core::str::from_utf8(&buf[..n]).unwrap();
@@ -701,34 +590,24 @@ mod tests {
         assert!(back.event().unwrap().name.eq_str("say \"hi\""));
         let bad = |e: OutgoingEvent<'_>| e.encode(&mut [0u8; 64], &Limits::DEFAULT, false);
         assert_eq!(
-            bad(OutgoingEvent {
-                name: "connect",
-                ..ev
-            }),
+            bad(OutgoingEvent { name: "connect", ..ev }),
             Err(EncodeError::Invalid(DecodeErrorKind::ReservedEventName))
         );
+        assert_eq!(bad(OutgoingEvent { args: &["{"], ..ev }), Err(EncodeError::Invalid(DecodeErrorKind::InvalidJson)));
         assert_eq!(
-            bad(OutgoingEvent { args: &["{"], ..ev }),
+            bad(OutgoingEvent { args: &["1,2"], ..ev }),
             Err(EncodeError::Invalid(DecodeErrorKind::InvalidJson))
         );
         assert_eq!(
-            bad(OutgoingEvent {
-                args: &["1,2"],
-                ..ev
-            }),
-            Err(EncodeError::Invalid(DecodeErrorKind::InvalidJson))
-        );
-        assert_eq!(
-            bad(OutgoingEvent {
-                namespace: "x",
-                ..ev
-            }),
+            bad(OutgoingEvent { namespace: "x", ..ev }),
             Err(EncodeError::Invalid(DecodeErrorKind::InvalidNamespace))
         );
-        assert_eq!(
-            ev.encode(&mut buf[..4], &Limits::DEFAULT, true),
-            Err(EncodeError::BufferTooSmall { needed: n })
-        );
+        assert_eq!(ev.encode(&mut buf[..4], &Limits::DEFAULT, true), Err(EncodeError::BufferTooSmall { needed: n }));
+        let bin = OutgoingEvent { namespace: "/", ack_id: None, name: "up", args: &["1"], attachments: 2 };
+        let n = bin.encode(&mut buf, &Limits::DEFAULT, false).unwrap();
+        let text = core::str::from_utf8(&buf[..n]).unwrap();
+        assert_eq!(text, "52-[\"up\",1,{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+        assert_eq!(dec(text).unwrap().attachments, 2);
     }
 
     #[test]
@@ -739,10 +618,7 @@ mod tests {
         assert!(ev.name.eq_str("newMessage"));
         let args: heapless::Vec<Arg<'_>, 8> = ev.args.collect();
         let raws: heapless::Vec<&str, 8> = args.iter().map(|a| a.raw).collect();
-        assert_eq!(
-            &raws[..],
-            &["{\"id\":\"m1\",\"t\":[1,2]}", "\"x\\\"y\"", "3.5", "null"]
-        );
+        assert_eq!(&raws[..], &["{\"id\":\"m1\",\"t\":[1,2]}", "\"x\\\"y\"", "3.5", "null"]);
         assert!(args[1].as_str().unwrap().eq_str("x\"y"));
         assert_eq!(args[0].kind, JsonKind::Object);
         // The name borrows from the frame itself: zero-copy.
