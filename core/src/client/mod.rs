@@ -79,8 +79,9 @@ pub enum TransportCause {
     Failed,
 }
 
-/// A frame to send, borrowed from the client's queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A frame to send, borrowed from the client's queue. Its `Debug` output shows the size,
+/// never the bytes: a CONNECT frame carries the auth token.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Transmit<'a> {
     /// The transport it is for.
     pub transport: TransportId,
@@ -88,6 +89,16 @@ pub struct Transmit<'a> {
     pub kind: FrameKind,
     /// The frame's bytes (UTF-8 for text frames).
     pub bytes: &'a [u8],
+}
+
+impl fmt::Debug for Transmit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transmit")
+            .field("transport", &self.transport)
+            .field("kind", &self.kind)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
 }
 
 /// The connection as the app sees it.
