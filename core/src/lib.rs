@@ -121,11 +121,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod client;
 mod queue;
 mod rng;
 pub mod time;
 pub mod wire;
 
+pub use app::{AppConfig, AppEvent, Realtime};
 pub use client::{Client, ClientEvent, Config, TransportCommand};
 pub use time::Instant;

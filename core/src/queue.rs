@@ -137,6 +137,29 @@ impl<const N: usize> RecordQueue<N> {
         Some(self.read(at).0)
     }
 
+    /// Visits the records in order.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(Record<'_>)) {
+        let mut at = self.start;
+        for _ in 0..self.count {
+            let (r, next) = self.read(at);
+            f(r);
+            at = next;
+        }
+    }
+
+    /// Rewrites the headers of the records for which `f` returns a new `(tag, aux)`.
+    pub(crate) fn update_headers(&mut self, mut f: impl FnMut(&Record<'_>) -> Option<(u8, u64)>) {
+        let mut at = self.start;
+        for _ in 0..self.count {
+            let (r, next) = self.read(at);
+            if let Some((tag, aux)) = f(&r) {
+                self.buf[at] = tag;
+                self.buf[at + 2..at + 10].copy_from_slice(&aux.to_le_bytes());
+            }
+            at = next;
+        }
+    }
+
     /// Keeps the records for which `keep` is true, in order; hands every other one to
     /// `removed` (in order) before dropping it.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Record<'_>) -> bool, mut removed: impl FnMut(Record<'_>)) {

@@ -160,6 +160,8 @@ pub enum ClientError {
     EventQueueFull,
     /// More attachments than one packet can carry.
     TooManyAttachments,
+    /// A recovery session to restore is empty, too long or not a plain JSON string.
+    InvalidRecoverySession,
 }
 
 impl fmt::Display for ClientError {
@@ -361,6 +363,37 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
     pub fn recovery_offset(&self, namespace: &str) -> Option<&str> {
         let ns = self.namespaces.iter().find(|n| n.name == namespace)?;
         (!ns.pid.is_empty() && !ns.offset.is_empty()).then_some(ns.offset.as_str())
+    }
+
+    /// The connection state recovery session of a namespace: `(pid, offset)` (the offset
+    /// JSON-escaped, possibly empty), for snapshots.
+    pub fn recovery_session(&self, namespace: &str) -> Option<(&str, &str)> {
+        let ns = self.namespaces.iter().find(|n| n.name == namespace)?;
+        (!ns.pid.is_empty()).then_some((ns.pid.as_str(), ns.offset.as_str()))
+    }
+
+    /// Restores a recovery session saved with [`Client::recovery_session`] (in a new
+    /// process), so that the next CONNECT asks the server to recover it.
+    pub fn restore_recovery_session(&mut self, namespace: &str, pid: &str, offset: &str) -> Result<(), ClientError> {
+        let ns = self.namespaces.iter_mut().find(|n| n.name == namespace).ok_or(ClientError::UnknownNamespace)?;
+        let valid_offset = offset.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+        match (String::try_from(pid), String::try_from(offset)) {
+            (Ok(p), Ok(o)) if valid_offset && !p.is_empty() => {
+                ns.pid = p;
+                ns.offset = o;
+                Ok(())
+            }
+            _ => Err(ClientError::InvalidRecoverySession),
+        }
+    }
+
+    /// Copies the next event's stored bytes into `out` (for the app layer, which decodes
+    /// them from its own buffer). `None` when there is none or `out` is too small.
+    pub(crate) fn poll_event_raw(&mut self, out: &mut [u8]) -> Option<usize> {
+        let len = self.events.front()?.body.len();
+        let dst = out.get_mut(..len)?;
+        dst.copy_from_slice(self.events.pop()?.body);
+        Some(len)
     }
 
     /// The next transport command.
