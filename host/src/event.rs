@@ -1,6 +1,7 @@
 //! Owned copies of the core's events (which borrow from the client's queue).
 
 use serde_json::Value;
+use tidings::app::{AppEvent, SendOutcome};
 use tidings::client::{AckOutcome, ClientEvent, DisconnectReason};
 
 /// How an ack ended.
@@ -20,18 +21,100 @@ pub enum AckResult {
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)]
 pub enum Event {
-    AuthRequired { namespace: String, refresh: bool },
-    Connected { namespace: String, recovered: bool },
-    ConnectError { namespace: String, message: String, data: Option<Value> },
-    AuthFailed { namespace: String, message: String },
-    Disconnected { namespace: Option<String>, reason: DisconnectReason },
-    Message { namespace: String, name: String, args: Vec<Value>, ack_id: Option<u64>, attachments: Vec<Vec<u8>> },
-    Ack { ack: u64, result: AckResult },
-    ReconnectScheduled { attempt: u32, delay_ms: u64 },
-    Reconnected { attempts: u32 },
-    ReconnectFailed { attempts: u32 },
-    SlowConnection { elapsed_ms: u64 },
-    ProtocolError { code: &'static str },
+    AuthRequired {
+        namespace: String,
+        refresh: bool,
+    },
+    Connected {
+        namespace: String,
+        recovered: bool,
+    },
+    ConnectError {
+        namespace: String,
+        message: String,
+        data: Option<Value>,
+    },
+    AuthFailed {
+        namespace: String,
+        message: String,
+    },
+    Disconnected {
+        namespace: Option<String>,
+        reason: DisconnectReason,
+    },
+    Message {
+        namespace: String,
+        name: String,
+        args: Vec<Value>,
+        ack_id: Option<u64>,
+        attachments: Vec<Vec<u8>>,
+    },
+    Ack {
+        ack: u64,
+        result: AckResult,
+    },
+    ReconnectScheduled {
+        attempt: u32,
+        delay_ms: u64,
+    },
+    Reconnected {
+        attempts: u32,
+    },
+    ReconnectFailed {
+        attempts: u32,
+    },
+    SlowConnection {
+        elapsed_ms: u64,
+    },
+    ProtocolError {
+        code: &'static str,
+    },
+    // The app layer's events (hosts that drive `Realtime`).
+    Joined {
+        conversation_id: String,
+    },
+    Removed {
+        conversation_id: String,
+        reason: String,
+    },
+    Synced {
+        recovered: bool,
+    },
+    NewMessage {
+        id: String,
+        conversation_id: String,
+        sender_id: String,
+        content: Value,
+        raw: Value,
+    },
+    Sent {
+        client_message_id: String,
+        outcome: SendResult,
+    },
+    Typing {
+        conversation_id: String,
+        typers: Vec<String>,
+    },
+    Notification {
+        id: String,
+        raw: Value,
+    },
+    UnreadCount {
+        count: u32,
+    },
+    /// Another app-layer event, as its Debug text.
+    App(String),
+}
+
+/// How a `send_message` ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendResult {
+    /// Stored by the server: its message.
+    Delivered(Value),
+    /// Refused: the server's code.
+    Failed(String),
+    /// Its time to live ran out.
+    Expired,
 }
 
 fn args(list: &str) -> Vec<Value> {
@@ -41,7 +124,46 @@ fn args(list: &str) -> Vec<Value> {
     }
 }
 
+fn json(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap_or(Value::Null)
+}
+
 impl Event {
+    /// Copies an app-layer event.
+    pub fn from_app(ev: &AppEvent<'_>) -> Event {
+        match *ev {
+            AppEvent::Client(ref c) => Event::from_core(c),
+            AppEvent::Joined { conversation_id } => Event::Joined { conversation_id: conversation_id.into() },
+            AppEvent::Removed { conversation_id, reason } => {
+                Event::Removed { conversation_id: conversation_id.into(), reason: reason.into() }
+            }
+            AppEvent::Synced { recovered } => Event::Synced { recovered },
+            AppEvent::Message(m) => Event::NewMessage {
+                id: m.id.into(),
+                conversation_id: m.conversation_id.into(),
+                sender_id: m.sender_id.into(),
+                content: json(m.content),
+                raw: json(m.raw),
+            },
+            AppEvent::Send { client_message_id, outcome } => Event::Sent {
+                client_message_id: client_message_id.into(),
+                outcome: match outcome {
+                    SendOutcome::Delivered { message } => SendResult::Delivered(json(message)),
+                    SendOutcome::Failed { reason } => SendResult::Failed(reason.into()),
+                    SendOutcome::Expired => SendResult::Expired,
+                },
+            },
+            AppEvent::Typing { conversation_id, typers_json } => Event::Typing {
+                conversation_id: conversation_id.into(),
+                typers: serde_json::from_str(typers_json).unwrap_or_default(),
+            },
+            AppEvent::Notification { id, raw } => Event::Notification { id: id.into(), raw: json(raw) },
+            AppEvent::UnreadCount { count } => Event::UnreadCount { count },
+            #[allow(unreachable_patterns)]
+            ref other => Event::App(format!("{other:?}")),
+        }
+    }
+
     /// Copies a core event.
     pub fn from_core(ev: &ClientEvent<'_>) -> Event {
         match *ev {

@@ -23,14 +23,17 @@
 
 mod event;
 pub mod harness;
+mod machine;
 mod socket;
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-pub use event::{AckResult, Event};
+pub use event::{AckResult, Event, SendResult};
+pub use machine::Machine;
 use socket::{Readiness, Socket};
 pub use tidings;
+use tidings::app::{AppConfig, Realtime};
 use tidings::client::{AckHandle, Client, ClientError, EmitStatus, TransportCause, TransportCommand};
 use tidings::wire::{Frame, FrameKind};
 use tidings::{Config, Instant};
@@ -40,9 +43,9 @@ use tidings::{Config, Instant};
 /// previous token.
 pub type AuthProvider = Box<dyn FnMut(&str, bool) -> Option<String> + Send>;
 
-/// A client connected through a real WebSocket.
-pub struct Host {
-    client: Box<Client>,
+/// A client (or the app layer over one) connected through a real WebSocket.
+pub struct Host<M: Machine = Client> {
+    client: Box<M>,
     base_url: String,
     epoch: std::time::Instant,
     socket: Option<Socket>,
@@ -52,7 +55,7 @@ pub struct Host {
     history: Vec<Event>,
 }
 
-impl Host {
+impl Host<Client> {
     /// A host for the server at `base_url` (`ws://host:port`; the client adds the path).
     pub fn new(
         base_url: &str,
@@ -60,8 +63,37 @@ impl Host {
         seed: u64,
         auth: impl FnMut(&str, bool) -> Option<String> + Send + 'static,
     ) -> Self {
+        Host::with_machine(base_url, Client::new(config, seed), auth)
+    }
+}
+
+impl Host<Realtime> {
+    /// A host driving the app layer ([`Realtime`]) for the server at `base_url`.
+    pub fn app(
+        base_url: &str,
+        config: AppConfig,
+        seed: u64,
+        auth: impl FnMut(&str, bool) -> Option<String> + Send + 'static,
+    ) -> Self {
+        Host::with_machine(base_url, Realtime::new(config, seed), auth)
+    }
+
+    /// The app layer, for its commands (`join`, `send_message`, `typing`, …). Call
+    /// [`Host::step`] (or a `wait_for`) afterwards to send what they queued.
+    pub fn realtime(&mut self) -> &mut Realtime {
+        &mut self.client
+    }
+}
+
+impl<M: Machine> Host<M> {
+    /// A host around any [`Machine`].
+    pub fn with_machine(
+        base_url: &str,
+        machine: M,
+        auth: impl FnMut(&str, bool) -> Option<String> + Send + 'static,
+    ) -> Self {
         Host {
-            client: Box::new(Client::new(config, seed)),
+            client: Box::new(machine),
             base_url: base_url.trim_end_matches('/').to_string(),
             epoch: std::time::Instant::now(),
             socket: None,
@@ -76,9 +108,9 @@ impl Host {
         Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
     }
 
-    /// The core, for commands and state this host does not wrap.
+    /// The connection, for commands and state this host does not wrap.
     pub fn client(&mut self) -> &mut Client {
-        &mut self.client
+        self.client.client()
     }
 
     /// Every event seen so far.
@@ -103,7 +135,7 @@ impl Host {
     /// Opens another namespace on the connection.
     pub fn open_namespace(&mut self, namespace: &str) -> Result<(), ClientError> {
         let now = self.now();
-        let r = self.client.open_namespace(now, namespace);
+        let r = self.client.client().open_namespace(now, namespace);
         self.pump();
         r
     }
@@ -111,7 +143,7 @@ impl Host {
     /// Emits an event (buffered while disconnected).
     pub fn emit(&mut self, namespace: &str, name: &str, args: &[&str]) -> Result<EmitStatus, ClientError> {
         let now = self.now();
-        let r = self.client.emit(now, namespace, name, args);
+        let r = self.client.client().emit(now, namespace, name, args);
         self.pump();
         r
     }
@@ -119,7 +151,7 @@ impl Host {
     /// Emits an event and awaits its ack (default timeout).
     pub fn emit_with_ack(&mut self, namespace: &str, name: &str, args: &[&str]) -> Result<AckHandle, ClientError> {
         let now = self.now();
-        let r = self.client.emit_with_ack(now, namespace, name, args, None);
+        let r = self.client.client().emit_with_ack(now, namespace, name, args, None);
         self.pump();
         r
     }
@@ -134,8 +166,8 @@ impl Host {
         with_ack: bool,
     ) -> Result<(EmitStatus, Option<AckHandle>), ClientError> {
         let now = self.now();
-        let timeout = with_ack.then(|| self.client.config().ack_timeout_ms);
-        let r = self.client.emit_binary(now, namespace, name, args, attachments, timeout);
+        let timeout = with_ack.then(|| self.client.client().config().ack_timeout_ms);
+        let r = self.client.client().emit_binary(now, namespace, name, args, attachments, timeout);
         self.pump();
         r
     }
@@ -143,7 +175,7 @@ impl Host {
     /// Answers a server event that asked for an ack.
     pub fn ack(&mut self, namespace: &str, ack_id: u64, args: &[&str]) -> Result<(), ClientError> {
         let now = self.now();
-        let r = self.client.ack(now, namespace, ack_id, args);
+        let r = self.client.client().ack(now, namespace, ack_id, args);
         self.pump();
         r
     }
@@ -246,7 +278,7 @@ impl Host {
                 match cmd {
                     TransportCommand::Open { id, path, query } => {
                         let url = format!("{}{}?{}", self.base_url, path, query);
-                        let timeout = Duration::from_millis(self.client.config().connect_timeout_ms);
+                        let timeout = Duration::from_millis(self.client.client().config().connect_timeout_ms);
                         match Socket::open(id, &url, timeout) {
                             Ok(sock) => {
                                 self.socket = Some(sock);
@@ -285,9 +317,8 @@ impl Host {
                 self.client.handle_transport_closed(now, id, TransportCause::Failed);
             }
             let mut auth_needed = Vec::new();
-            while let Some(ev) = self.client.poll_event() {
+            while let Some(owned) = self.client.next_owned_event() {
                 progressed = true;
-                let owned = Event::from_core(&ev);
                 if let Event::AuthRequired { namespace, refresh } = &owned {
                     auth_needed.push((namespace.clone(), *refresh));
                 }
