@@ -33,10 +33,7 @@ pub extern "C" fn tidings_nostd_check(seed: u8) -> usize {
         return 0;
     };
     let mut decoder = SocketDecoder::new([0u8; 256], limits);
-    let frames = [
-        Frame::Text(r#"451-["up",{"_placeholder":true,"num":0}]"#),
-        Frame::Binary(&[seed]),
-    ];
+    let frames = [Frame::Text(r#"451-["up",{"_placeholder":true,"num":0}]"#), Frame::Binary(&[seed])];
     let mut total = h.ping_interval as usize;
     for frame in frames {
         let Ok(engine) = EnginePacket::decode(frame, &limits) else {
@@ -57,6 +54,22 @@ pub extern "C" fn tidings_nostd_check(seed: u8) -> usize {
     };
     match p.encode_frame(&mut out) {
         Ok(n) => total + n,
+        Err(_) => 0,
+    }
+}
+
+/// The app layer (conversations, outbox, snapshot) over the client: no heap either.
+fn drive_app(seed: u8) -> usize {
+    use tidings::app::{AppConfig, Realtime};
+    use tidings::Instant;
+    let mut rt: Realtime<1024, 1024> = Realtime::new(AppConfig::DEFAULT, u64::from(seed));
+    let now = Instant::from_millis(0);
+    let _ = rt.join(now, "c1");
+    let _ = rt.send_message(now, "c1", "\"hi\"");
+    let mut snapshot = [0u8; 512];
+    let n = rt.snapshot(now, &mut snapshot).unwrap_or(0);
+    match Realtime::<1024, 1024>::restore(AppConfig::DEFAULT, 1, now, &snapshot[..n]) {
+        Ok(restored) => n + restored.outbox_len(),
         Err(_) => 0,
     }
 }
