@@ -53,9 +53,36 @@ pub extern "C" fn tidings_nostd_check(seed: u8) -> usize {
         return 0;
     };
     match p.encode_frame(&mut out) {
-        Ok(n) => total + n,
+        Ok(n) => total + n + drive_client(seed) + drive_app(seed),
         Err(_) => 0,
     }
+}
+
+/// The client state machine, driven through a connect, a received event and an emit.
+fn drive_client(seed: u8) -> usize {
+    use tidings::client::{Client, Config, TransportCommand};
+    use tidings::Instant;
+    let mut client: Client<1024, 1024> =
+        Client::new(Config { request_auth: false, ..Config::DEFAULT }, u64::from(seed));
+    let now = Instant::from_millis(0);
+    client.connect(now);
+    let Some(TransportCommand::Open { id, .. }) = client.poll_transport() else {
+        return 0;
+    };
+    client.handle_transport_opened(now, id);
+    let handshake = r#"0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+    let _ = client.handle_frame(now, id, Frame::Text(handshake));
+    let _ = client.handle_frame(now, id, Frame::Text(r#"40{"sid":"n"}"#));
+    let _ = client.handle_frame(now, id, Frame::Text(r#"42["hello",1]"#));
+    let _ = client.emit(now, "/", "hi", &["2"]);
+    let mut n = 0;
+    while let Some(tx) = client.poll_transmit() {
+        n += tx.bytes.len();
+    }
+    while client.poll_event().is_some() {
+        n += 1;
+    }
+    n
 }
 
 /// The app layer (conversations, outbox, snapshot) over the client: no heap either.
