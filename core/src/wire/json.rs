@@ -125,7 +125,7 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
                         JsonKind::Array
                     }
                 } else if is_object {
-                    pos = scan_key(b, pos, &mut stack[depth - 1])?;
+                    pos = scan_key(b, pos, &mut stack[depth - 1], attachments.is_some())?;
                     continue 'value;
                 } else {
                     continue 'value;
@@ -178,7 +178,7 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
             let c = &mut stack[depth - 1];
             match (b.get(pos), c.is_object) {
                 (Some(b','), true) => {
-                    pos = scan_key(b, skip_ws(b, pos + 1), c)?;
+                    pos = scan_key(b, skip_ws(b, pos + 1), c, attachments.is_some())?;
                     continue 'value;
                 }
                 (Some(b','), false) => {
@@ -218,16 +218,26 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
 }
 
 /// Scans `"key"` then `:` and returns the position of the value. Records which key it was.
-fn scan_key(b: &[u8], pos: usize, c: &mut Container) -> Result<usize, JsonError> {
+#[inline(always)]
+fn scan_key(b: &[u8], pos: usize, c: &mut Container, placeholders: bool) -> Result<usize, JsonError> {
     if b.get(pos) != Some(&b'"') {
         return Err(JsonError::Syntax(pos));
     }
     let end = skip_string(b, pos)?;
+    let colon = skip_ws(b, end);
+    if b.get(colon) != Some(&b':') {
+        return Err(JsonError::Syntax(colon));
+    }
+    if !placeholders {
+        // Only binary packets look at keys.
+        return Ok(skip_ws(b, colon + 1));
+    }
     let raw = &b[pos + 1..end - 1];
     // Keys compare by value, as JSON.parse sees them: `"_placeholde\u0072"` is
     // `_placeholder`. Plain keys (the norm) need no unescaping.
+    let escaped = raw.contains(&b'\\');
     let is = |name: &str| {
-        if raw.contains(&b'\\') {
+        if escaped {
             core::str::from_utf8(raw).is_ok_and(|k| super::JsonStr::from_validated(k).eq_str(name))
         } else {
             raw == name.as_bytes()
@@ -244,10 +254,6 @@ fn scan_key(b: &[u8], pos: usize, c: &mut Container) -> Result<usize, JsonError>
     } else {
         KeyTag::Other
     };
-    let colon = skip_ws(b, end);
-    if b.get(colon) != Some(&b':') {
-        return Err(JsonError::Syntax(colon));
-    }
     Ok(skip_ws(b, colon + 1))
 }
 
@@ -336,28 +342,39 @@ fn parse_u32(digits: &[u8]) -> Option<u32> {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// True if any byte of `x` is `"`, `\` or below 0x20: the bytes that end a plain run
-/// inside a JSON string. Classic SWAR "has zero byte" / "has byte less than" tests.
+/// The high bit of each byte of `x` that is `"`, `\` or below 0x20: the bytes that end a
+/// plain run inside a JSON string. Classic SWAR "has zero byte" / "has byte less than"
+/// tests. Bits above the lowest set one can be false positives (a borrow from a flagged
+/// byte), but the lowest set bit is always exact: it marks the first special byte.
 #[inline(always)]
-fn has_special(x: u64) -> bool {
+fn special_mask(x: u64) -> u64 {
     let quote = x ^ (LO * u64::from(b'"'));
     let backslash = x ^ (LO * u64::from(b'\\'));
     let zero_q = quote.wrapping_sub(LO) & !quote;
     let zero_b = backslash.wrapping_sub(LO) & !backslash;
     let below_space = x.wrapping_sub(LO * 0x20) & !x;
-    (zero_q | zero_b | below_space) & HI != 0
+    (zero_q | zero_b | below_space) & HI
+}
+
+#[cfg(test)]
+fn has_special(x: u64) -> bool {
+    special_mask(x) != 0
 }
 
 /// Skips a JSON string starting at the opening quote; returns the position after the
 /// closing quote.
+#[inline(always)]
 pub(crate) fn skip_string(b: &[u8], start: usize) -> Result<usize, JsonError> {
     let mut pos = start + 1;
     loop {
-        // Fast path: eight plain bytes at a time.
+        // Fast path: eight plain bytes at a time; on a hit, jump straight to the first
+        // special byte instead of re-testing a word per byte.
         while let Some(chunk) = b.get(pos..pos + 8) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
-            if has_special(u64::from_le_bytes(word)) {
+            let m = special_mask(u64::from_le_bytes(word));
+            if m != 0 {
+                pos += (m.trailing_zeros() / 8) as usize;
                 break;
             }
             pos += 8;
