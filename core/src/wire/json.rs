@@ -61,15 +61,14 @@ pub(crate) struct Outline {
     pub first: Option<Span>,
 }
 
-/// One open container on the scanner's stack.
+/// Placeholder bookkeeping for one open container (binary packets only).
 #[derive(Clone, Copy)]
-struct Container {
-    is_object: bool,
+struct Level {
     /// Which key the value being scanned belongs to (objects only).
     key: KeyTag,
     /// Saw `"_placeholder": true` in this object.
     placeholder: bool,
-    /// Value of `"num"` in this object, if it was a non-negative integer that fits u32.
+    /// Value of `"num"` in this object, if it was a whole number that fits u32.
     num: Option<u32>,
     /// Saw a `"num"` key at all (whatever its value).
     has_num: bool,
@@ -83,8 +82,7 @@ enum KeyTag {
     Num,
 }
 
-const EMPTY: Container =
-    Container { is_object: false, key: KeyTag::Other, placeholder: false, num: None, has_num: false, start: 0 };
+const LEVEL: Level = Level { key: KeyTag::Other, placeholder: false, num: None, has_num: false, start: 0 };
 
 /// Scans `text` as exactly one JSON value (surrounding whitespace allowed).
 ///
@@ -93,11 +91,27 @@ const EMPTY: Container =
 /// `"num"` that is an integer in `0..n` (Socket.IO binary packets); when `None`,
 /// placeholders are ordinary objects.
 pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result<Outline, JsonError> {
+    match attachments {
+        // The common case keeps no per-level state: nesting is a bitmask.
+        None => scan_impl::<0>(text, max_depth, 0),
+        Some(n) => scan_impl::<{ MAX_DEPTH_LIMIT as usize }>(text, max_depth, n),
+    }
+}
+
+/// The scanner. `PH` is the size of the placeholder stack: 0 (no placeholder checks, no
+/// per-level state at all) or [`MAX_DEPTH_LIMIT`].
+#[inline(always)]
+fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Result<Outline, JsonError> {
     let b = text.as_bytes();
     let max_depth = max_depth.min(MAX_DEPTH_LIMIT) as usize;
-    let mut stack = [EMPTY; MAX_DEPTH_LIMIT as usize];
+    let mut levels = [LEVEL; PH];
+    // Bit `d` is set when the container at depth `d + 1` is an object.
+    let mut objects: u64 = 0;
     let mut depth = 0usize;
     let mut pos = skip_ws(b, 0);
+    let top_start = pos;
+    // Start of the current element of the top-level container.
+    let mut elem_start = 0usize;
     let top: Span;
     let mut first: Option<Span> = None;
     // Element index within the top-level array (only tracked at depth 1).
@@ -106,13 +120,23 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
     'value: loop {
         // ---- scan one value starting at `pos` ----
         let start = pos;
+        if depth == 1 {
+            elem_start = start;
+        }
         let kind = match b.get(pos) {
-            Some(b'{') | Some(b'[') => {
+            Some(&open @ (b'{' | b'[')) => {
                 if depth >= max_depth {
                     return Err(JsonError::TooDeep(pos));
                 }
-                let is_object = b[pos] == b'{';
-                stack[depth] = Container { is_object, start: pos, ..EMPTY };
+                let is_object = open == b'{';
+                if is_object {
+                    objects |= 1 << depth;
+                } else {
+                    objects &= !(1 << depth);
+                }
+                if PH > 0 {
+                    levels[depth] = Level { start: pos, ..LEVEL };
+                }
                 depth += 1;
                 pos = skip_ws(b, pos + 1);
                 let close = if is_object { b'}' } else { b']' };
@@ -125,7 +149,7 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
                         JsonKind::Array
                     }
                 } else if is_object {
-                    pos = scan_key(b, pos, &mut stack[depth - 1], attachments.is_some())?;
+                    pos = scan_key(b, pos, &mut levels, depth)?;
                     continue 'value;
                 } else {
                     continue 'value;
@@ -137,16 +161,16 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
             }
             Some(b'-' | b'0'..=b'9') => {
                 let (end, int) = scan_number(b, pos)?;
-                if depth > 0 && stack[depth - 1].key == KeyTag::Num {
-                    stack[depth - 1].num = int;
+                if PH > 0 && depth > 0 && levels[depth - 1].key == KeyTag::Num {
+                    levels[depth - 1].num = int;
                 }
                 pos = end;
                 JsonKind::Number
             }
             Some(b't') => {
                 pos = literal(b, pos, b"true")?;
-                if depth > 0 && stack[depth - 1].key == KeyTag::Placeholder {
-                    stack[depth - 1].placeholder = true;
+                if PH > 0 && depth > 0 && levels[depth - 1].key == KeyTag::Placeholder {
+                    levels[depth - 1].placeholder = true;
                 }
                 JsonKind::Bool
             }
@@ -168,17 +192,17 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
                 top = done;
                 break 'value;
             }
-            if depth == 1 && !stack[0].is_object {
+            let is_object = (objects >> (depth - 1)) & 1 == 1;
+            if depth == 1 && !is_object {
                 if top_index == 0 {
                     first = Some(done);
                 }
                 top_index += 1;
             }
             pos = skip_ws(b, pos);
-            let c = &mut stack[depth - 1];
-            match (b.get(pos), c.is_object) {
+            match (b.get(pos), is_object) {
                 (Some(b','), true) => {
-                    pos = scan_key(b, skip_ws(b, pos + 1), c, attachments.is_some())?;
+                    pos = scan_key(b, skip_ws(b, pos + 1), &mut levels, depth)?;
                     continue 'value;
                 }
                 (Some(b','), false) => {
@@ -186,24 +210,30 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
                     continue 'value;
                 }
                 (Some(b'}'), true) | (Some(b']'), false) => {
-                    let closed = *c;
                     depth -= 1;
                     pos += 1;
-                    if closed.is_object && closed.placeholder {
-                        if let Some(n) = attachments {
-                            let ok = matches!(closed.num, Some(num) if num < u32::from(n));
+                    if PH > 0 {
+                        let closed = levels[depth];
+                        if is_object && closed.placeholder {
+                            let ok = matches!(closed.num, Some(num) if num < u32::from(attachments));
                             if !ok || !closed.has_num {
                                 return Err(JsonError::Placeholder(closed.start));
                             }
                         }
+                        // A closed container is not a scalar: it never sets its parent's
+                        // placeholder flags.
+                        if depth > 0 {
+                            levels[depth - 1].key = KeyTag::Other;
+                        }
                     }
-                    let kind = if closed.is_object { JsonKind::Object } else { JsonKind::Array };
-                    done = Span { kind, start: closed.start, end: pos };
-                    // A closed container is not a scalar: it never sets its parent's
-                    // placeholder flags.
-                    if depth > 0 {
-                        stack[depth - 1].key = KeyTag::Other;
-                    }
+                    let kind = if is_object { JsonKind::Object } else { JsonKind::Array };
+                    // Only the top value's and the top-level elements' spans are used.
+                    let start = match depth {
+                        0 => top_start,
+                        1 => elem_start,
+                        _ => 0,
+                    };
+                    done = Span { kind, start, end: pos };
                 }
                 _ => return Err(JsonError::Syntax(pos)),
             }
@@ -217,9 +247,10 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
     Ok(Outline { top, first })
 }
 
-/// Scans `"key"` then `:` and returns the position of the value. Records which key it was.
+/// Scans `"key"` then `:` and returns the position of the value. With a placeholder
+/// stack (`PH > 0`), records which key it was in the container at `depth`.
 #[inline(always)]
-fn scan_key(b: &[u8], pos: usize, c: &mut Container, placeholders: bool) -> Result<usize, JsonError> {
+fn scan_key<const PH: usize>(b: &[u8], pos: usize, levels: &mut [Level; PH], depth: usize) -> Result<usize, JsonError> {
     if b.get(pos) != Some(&b'"') {
         return Err(JsonError::Syntax(pos));
     }
@@ -228,10 +259,11 @@ fn scan_key(b: &[u8], pos: usize, c: &mut Container, placeholders: bool) -> Resu
     if b.get(colon) != Some(&b':') {
         return Err(JsonError::Syntax(colon));
     }
-    if !placeholders {
+    if PH == 0 {
         // Only binary packets look at keys.
         return Ok(skip_ws(b, colon + 1));
     }
+    let c = &mut levels[depth - 1];
     let raw = &b[pos + 1..end - 1];
     // Keys compare by value, as JSON.parse sees them: `"_placeholde\u0072"` is
     // `_placeholder`. Plain keys (the norm) need no unescaping.
@@ -257,8 +289,12 @@ fn scan_key(b: &[u8], pos: usize, c: &mut Container, placeholders: bool) -> Resu
     Ok(skip_ws(b, colon + 1))
 }
 
-#[inline]
+#[inline(always)]
 fn skip_ws(b: &[u8], mut pos: usize) -> usize {
+    // JSON.stringify writes no whitespace: check the common case first.
+    if matches!(b.get(pos), Some(&c) if c > b' ') {
+        return pos;
+    }
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(pos) {
         pos += 1;
     }
@@ -367,8 +403,20 @@ fn has_special(x: u64) -> bool {
 pub(crate) fn skip_string(b: &[u8], start: usize) -> Result<usize, JsonError> {
     let mut pos = start + 1;
     loop {
-        // Fast path: eight plain bytes at a time; on a hit, jump straight to the first
-        // special byte instead of re-testing a word per byte.
+        // Fast path: sixteen, then eight plain bytes at a time (two independent loads per
+        // step); on a hit, jump straight to the first special byte instead of re-testing
+        // a word per byte.
+        while let Some(chunk) = b.get(pos..pos + 16) {
+            let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
+            lo.copy_from_slice(&chunk[..8]);
+            hi.copy_from_slice(&chunk[8..]);
+            let (m1, m2) = (special_mask(u64::from_le_bytes(lo)), special_mask(u64::from_le_bytes(hi)));
+            if m1 | m2 != 0 {
+                pos += if m1 != 0 { m1.trailing_zeros() / 8 } else { 8 + m2.trailing_zeros() / 8 } as usize;
+                break;
+            }
+            pos += 16;
+        }
         while let Some(chunk) = b.get(pos..pos + 8) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
