@@ -19,6 +19,7 @@
 //   LISTENING <port>
 // Everything else (logs) goes to stderr.
 const http = require("node:http");
+const crypto = require("node:crypto");
 const { Server } = require("socket.io");
 const jwt = require("jsonwebtoken");
 const { USERS, CONVERSATIONS, secretFromEnv } = require("./fixtures");
@@ -85,8 +86,32 @@ function freshState() {
     messages: [], // every stored message, in order
     byClientMessageId: new Map(), // `${senderId}\0${clientMessageId}` -> message
     notifications: new Map(Object.keys(USERS).map((u) => [u, []])), // userId -> [notification]
+    messagesById: new Map(), // messageId -> message
+    readPositions: new Map(Object.keys(USERS).map((u) => [u, new Map()])), // userId -> conversationId -> messageId
+    reactions: new Map(), // messageId -> emoji -> Set(userId)
+    uploads: new Map(), // `${userId}\0${uploadId}` -> upload (see uploadChunk)
   };
 }
+
+// limits of the new events (docs/protocol.md)
+const MAX_EMOJI_CHARS = 16; // Unicode code points
+const MAX_ID_CHARS = 200; // uploadId, callId
+const MAX_UPLOAD_CHUNKS = 10000;
+const MAX_CHUNK_BYTES = 256 * 1024;
+const CALL_SIGNAL_TYPES = new Set(["offer", "answer", "ice", "end"]);
+
+/** Users sharing at least one fixture conversation with userId (never userId), sorted. */
+function contactsOf(userId) {
+  const out = new Set();
+  for (const conv of Object.values(CONVERSATIONS)) {
+    if (!conv.members.includes(userId)) continue;
+    for (const m of conv.members) if (m !== userId) out.add(m);
+  }
+  return [...out].sort();
+}
+
+const isNonEmptyString = (v, max = Infinity) => typeof v === "string" && v.length > 0 && v.length <= max;
+const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const userRoom = (userId) => `user:${userId}`;
 const convRoom = (conversationId) => `conv:${conversationId}`;
@@ -130,6 +155,7 @@ class ReferenceServer {
     this.restarting = null;
     this.reopenTimer = null;
     this.closed = false;
+    this.rateLimits = new Map(); // event -> {limit, windowMs}; process-wide, off by default
   }
 
   log(...args) {
@@ -283,18 +309,48 @@ class ReferenceServer {
     const userId = socket.data.userId;
     socket.join(userRoom(userId));
     this.log(`connect nsp=/ sid=${socket.id} user=${userId} recovered=${socket.recovered} transport=${socket.conn.transport.name}`);
+    const contacts = contactsOf(userId);
     socket.on("disconnect", (reason, description) => {
       this.log(`disconnect nsp=/ sid=${socket.id} user=${userId} reason=${reason}` +
         (description && description.message ? ` desc=${description.message}` : ""));
+      // presence: the user's last socket is gone (the socket has already left nsp.sockets).
+      // Nothing is sent while the whole server goes down (restart, shutdown).
+      if (this.io !== io || this.isOnline(io, userId)) return;
+      this.emitToUsers(io, contacts.filter((c) => this.isOnline(io, c)), "presence", { userId, online: false });
     });
 
+    // per socket, per event: timestamps of the calls carried out within the current window
+    const calls = new Map();
+    /** null when the call may go ahead, else the milliseconds until it may. */
+    const rateLimited = (event) => {
+      const cfg = this.rateLimits.get(event);
+      if (!cfg) return null;
+      const now = performance.now();
+      const recent = (calls.get(event) || []).filter((t) => t > now - cfg.windowMs);
+      calls.set(event, recent);
+      if (recent.length >= cfg.limit) return Math.max(1, Math.ceil(recent[0] + cfg.windowMs - now));
+      recent.push(now);
+      return null;
+    };
+
+    /** fn(payload, args): args are every argument but the ack; payload is args[0] or {}. */
     const handle = (event, fn) => {
       socket.on(event, (...args) => {
         const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
         const payload = args.length > 0 ? args[0] : undefined;
         let result;
+        const retryAfterMs = rateLimited(event);
+        if (retryAfterMs !== null) {
+          socket.emit("rateLimited", { event, retryAfterMs });
+          result = {
+            ok: false,
+            error: { code: "rate_limited", message: `too many ${event} calls`, retryAfterMs },
+          };
+          if (ack) ack(result);
+          return;
+        }
         try {
-          result = fn(payload === undefined || payload === null ? {} : payload);
+          result = fn(payload === undefined || payload === null ? {} : payload, args);
         } catch (e) {
           result = e instanceof AppError
             ? { ok: false, error: { code: e.code, message: e.message } }
@@ -317,6 +373,19 @@ class ReferenceServer {
         throw new AppError("forbidden", `${userId} is not a member of ${conv.id}`);
       }
       return conv;
+    };
+
+    /** {conversationId, messageId}: the conversation (membership checked) and the message in it. */
+    const messageFor = (payload) => {
+      if (!isObject(payload) || !isNonEmptyString(payload.conversationId) || !isNonEmptyString(payload.messageId)) {
+        throw new AppError("bad_request", "conversationId and messageId must be non-empty strings");
+      }
+      const conv = conversationFor(payload);
+      const message = this.state.messagesById.get(payload.messageId);
+      if (!message || message.conversationId !== conv.id) {
+        throw new AppError("not_found", `no message ${payload.messageId} in ${conv.id}`);
+      }
+      return { conv, message };
     };
 
     handle("joinConversation", (payload) => {
@@ -352,6 +421,7 @@ class ReferenceServer {
         clientMessageId,
       };
       this.state.messages.push(message);
+      this.state.messagesById.set(message.id, message);
       this.state.byClientMessageId.set(key, message);
       // to the room, except this socket (the sender's other sockets in the room get it)
       socket.to(convRoom(conv.id)).emit("newMessage", message);
@@ -384,8 +454,116 @@ class ReferenceServer {
       return { ok: true, count };
     });
 
-    // right after connect (also after a recovered connect): the current unread count
+    // --- read receipts: the last message marked read, per (user, conversation)
+    handle("markConversationRead", (payload) => {
+      const { conv, message } = messageFor(payload);
+      this.state.readPositions.get(userId).set(conv.id, message.id);
+      socket.to(convRoom(conv.id)).emit("readReceipt", { conversationId: conv.id, userId, messageId: message.id });
+      return { ok: true };
+    });
+
+    // --- reactions: a set of (user, emoji) per message
+    const reaction = (added) => (payload) => {
+      if (!isObject(payload) || !isNonEmptyString(payload.conversationId) || !isNonEmptyString(payload.messageId) ||
+          typeof payload.emoji !== "string" || payload.emoji.length === 0 || [...payload.emoji].length > MAX_EMOJI_CHARS) {
+        throw new AppError("bad_request", `conversationId and messageId must be non-empty strings, emoji 1..${MAX_EMOJI_CHARS} characters`);
+      }
+      const { conv, message } = messageFor(payload);
+      const emoji = payload.emoji;
+      let byEmoji = this.state.reactions.get(message.id);
+      const users = byEmoji && byEmoji.get(emoji);
+      const present = !!users && users.has(userId);
+      if (present === added) return { ok: true }; // already so: nothing changes, nothing is sent
+      if (added) {
+        if (!byEmoji) this.state.reactions.set(message.id, (byEmoji = new Map()));
+        if (!byEmoji.has(emoji)) byEmoji.set(emoji, new Set());
+        byEmoji.get(emoji).add(userId);
+      } else {
+        users.delete(userId);
+        if (users.size === 0) byEmoji.delete(emoji);
+        if (byEmoji.size === 0) this.state.reactions.delete(message.id);
+      }
+      socket.to(convRoom(conv.id)).emit("reaction", { conversationId: conv.id, messageId: message.id, userId, emoji, added });
+      return { ok: true };
+    };
+    handle("addReaction", reaction(true));
+    handle("removeReaction", reaction(false));
+
+    // --- call signalling: relayed untouched to every socket of a contact
+    handle("callSignal", (payload) => {
+      if (!isObject(payload) || !isNonEmptyString(payload.toUserId) || !isNonEmptyString(payload.callId, MAX_ID_CHARS) ||
+          !CALL_SIGNAL_TYPES.has(payload.type)) {
+        throw new AppError("bad_request", `toUserId must be a non-empty string, callId 1..${MAX_ID_CHARS} characters, type one of offer, answer, ice, end`);
+      }
+      const to = payload.toUserId;
+      if (!contacts.includes(to)) throw new AppError("forbidden", `${userId} shares no conversation with ${to}`);
+      if (!this.isOnline(io, to)) throw new AppError("offline", `${to} is not connected`);
+      const payloadOut = payload.payload === undefined ? null : payload.payload;
+      io.to(userRoom(to)).emit("callSignal", { fromUserId: userId, callId: payload.callId, type: payload.type, payload: payloadOut });
+      return { ok: true };
+    });
+
+    // --- uploads in binary chunks: (meta, <bytes>, ack), per user, resumable
+    handle("uploadChunk", (meta, args) => {
+      const bytes = args[1];
+      if (!isObject(meta) || !isNonEmptyString(meta.uploadId, MAX_ID_CHARS)) {
+        throw new AppError("bad_request", `uploadId must be a string of 1..${MAX_ID_CHARS} characters`);
+      }
+      const { uploadId, index, total, size } = meta;
+      if (!Number.isInteger(total) || total < 1 || total > MAX_UPLOAD_CHUNKS) {
+        throw new AppError("bad_request", `total must be an integer in 1..${MAX_UPLOAD_CHUNKS}`);
+      }
+      if (!Number.isInteger(index) || index < 0 || index >= total) {
+        throw new AppError("bad_request", "index must be an integer in 0..total-1");
+      }
+      if (!Buffer.isBuffer(bytes)) {
+        throw new AppError("bad_request", "the chunk must follow the metadata as one binary attachment");
+      }
+      if (!Number.isInteger(size) || size !== bytes.length || size > MAX_CHUNK_BYTES) {
+        throw new AppError("bad_request", `size must equal the chunk's byte count (${bytes.length}) and be at most ${MAX_CHUNK_BYTES}`);
+      }
+      const key = `${userId}\0${uploadId}`;
+      let up = this.state.uploads.get(key);
+      if (up && up.total !== total) {
+        throw new AppError("bad_request", `upload ${uploadId} has total ${up.total}, not ${total}`);
+      }
+      if (!up) {
+        up = { userId, uploadId, total, chunks: new Array(total), nextIndex: 0, received: 0, complete: null };
+        this.state.uploads.set(key, up);
+      }
+      if (!up.complete && up.chunks[index] === undefined) {
+        up.chunks[index] = Buffer.from(bytes); // a copy: never keep a view into a larger frame buffer
+        up.received += 1;
+        while (up.nextIndex < total && up.chunks[up.nextIndex] !== undefined) up.nextIndex += 1;
+        if (up.received === total) {
+          const all = Buffer.concat(up.chunks);
+          up.complete = { userId, bytes: all.length, sha256: crypto.createHash("sha256").update(all).digest("hex") };
+          up.chunks = null; // only the summary is kept
+          this.log(`upload ${uploadId} user=${userId} complete bytes=${all.length}`);
+        }
+      }
+      if (up.complete) return { ok: true, received: index, nextIndex: total, complete: true, bytes: up.complete.bytes };
+      return { ok: true, received: index, nextIndex: up.nextIndex };
+    });
+
+    handle("uploadStatus", (payload) => {
+      if (!isObject(payload) || !isNonEmptyString(payload.uploadId, MAX_ID_CHARS)) {
+        throw new AppError("bad_request", `uploadId must be a string of 1..${MAX_ID_CHARS} characters`);
+      }
+      const up = this.state.uploads.get(`${userId}\0${payload.uploadId}`);
+      if (!up) return { ok: true, nextIndex: 0, total: null };
+      return { ok: true, nextIndex: up.complete ? up.total : up.nextIndex, total: up.total };
+    });
+
+    // right after connect (also after a recovered connect): the current unread count,
+    // then the presence of every contact currently online
     socket.emit("unreadCount", { count: unreadCount(this.state, userId) });
+    const onlineContacts = contacts.filter((c) => this.isOnline(io, c));
+    for (const c of onlineContacts) socket.emit("presence", { userId: c, online: true });
+    // the user's first socket: the user came online for every contact online
+    if (this.socketsOf(io, userId).length === 1) {
+      this.emitToUsers(io, onlineContacts, "presence", { userId, online: true });
+    }
   }
 
   onAdminConnection(io, socket) {
@@ -412,6 +590,23 @@ class ReferenceServer {
     const count = unreadCount(this.state, userId);
     io.to(userRoom(userId)).emit("unreadCount", { count });
     return count;
+  }
+
+  /** The user's connected sockets on "/". */
+  socketsOf(io, userId) {
+    return [...io.of("/").sockets.values()].filter((s) => s.data.userId === userId);
+  }
+
+  /** Online = at least one connected socket on "/". */
+  isOnline(io, userId) {
+    for (const s of io.of("/").sockets.values()) if (s.data.userId === userId) return true;
+    return false;
+  }
+
+  /** Emits to every socket of the given users (nothing at all for an empty list). */
+  emitToUsers(io, userIds, event, payload) {
+    if (userIds.length === 0) return; // io.to([]) would mean the whole namespace
+    io.to(userIds.map(userRoom)).emit(event, payload);
   }
 
   // --- control operations -----------------------------------------------------------
@@ -501,6 +696,51 @@ class ReferenceServer {
     return { hung: conns.length, until: new Date(Date.now() + durationMs).toISOString() };
   }
 
+  /** Rate limit of one client -> server event, per socket; limit 0 or missing = off. */
+  setRateLimit({ event, limit, windowMs }) {
+    if (!isNonEmptyString(event)) throw new AppError("bad_request", "event must be a non-empty string");
+    if (limit === undefined || limit === null || limit === 0) {
+      this.rateLimits.delete(event);
+    } else {
+      if (!Number.isInteger(limit) || limit < 0) throw new AppError("bad_request", "limit must be a non-negative integer");
+      if (!Number.isInteger(windowMs) || windowMs < 1) throw new AppError("bad_request", "windowMs must be a positive integer");
+      this.rateLimits.set(event, { limit, windowMs });
+    }
+    return { rateLimits: Object.fromEntries(this.rateLimits) };
+  }
+
+  /**
+   * Removes the user's sockets from conv:<id> (also from the rooms saved for their
+   * recoverable sessions) and sends removedFromConversation to every socket of the user.
+   */
+  removeFromConversation({ userId, conversationId, reason = "kicked" }) {
+    if (!isNonEmptyString(userId) || !isNonEmptyString(conversationId)) {
+      throw new AppError("bad_request", "userId and conversationId must be non-empty strings");
+    }
+    if (typeof reason !== "string") throw new AppError("bad_request", "reason must be a string");
+    if (!Object.prototype.hasOwnProperty.call(USERS, userId)) throw new AppError("not_found", `no user ${userId}`);
+    if (!Object.prototype.hasOwnProperty.call(CONVERSATIONS, conversationId)) {
+      throw new AppError("not_found", `no conversation ${conversationId}`);
+    }
+    const io = this.requireIo();
+    const room = convRoom(conversationId);
+    const sockets = this.socketsOf(io, userId);
+    let removed = 0;
+    for (const s of sockets) {
+      if (!s.rooms.has(room)) continue;
+      s.leave(room);
+      removed += 1;
+    }
+    const sessions = io.of("/").adapter.sessions; // SessionAwareAdapter: pid -> {sid, pid, rooms, data}
+    if (sessions) {
+      for (const session of sessions.values()) {
+        if (session.data && session.data.userId === userId) session.rooms = session.rooms.filter((r) => r !== room);
+      }
+    }
+    io.to(userRoom(userId)).emit("removedFromConversation", { conversationId, reason });
+    return { removed, notified: sockets.length };
+  }
+
   emitArbitrary({ event, args = [], to, userId, conversationId, namespace = "/", volatile = false }) {
     if (typeof event !== "string" || event === "") throw new AppError("bad_request", "event must be a non-empty string");
     if (!Array.isArray(args)) throw new AppError("bad_request", "args must be an array");
@@ -540,6 +780,15 @@ class ReferenceServer {
         }
       }
     }
+    const readPositions = {};
+    for (const [u, byConv] of this.state.readPositions) readPositions[u] = Object.fromEntries(byConv);
+    const reactions = {};
+    for (const [messageId, byEmoji] of this.state.reactions) {
+      reactions[messageId] = {};
+      for (const [emoji, users] of byEmoji) reactions[messageId][emoji] = [...users].sort();
+    }
+    const uploads = {};
+    for (const up of this.state.uploads.values()) if (up.complete) uploads[up.uploadId] = up.complete;
     return {
       generation: this.generation,
       listening: this.listening,
@@ -547,6 +796,10 @@ class ReferenceServer {
       unread,
       notifications,
       sockets,
+      readPositions,
+      reactions,
+      uploads,
+      rateLimits: Object.fromEntries(this.rateLimits),
     };
   }
 }
@@ -637,8 +890,11 @@ function startControl(server, port) {
     "POST /control/hang": (body) => Object.assign({ ok: true }, server.hang(body)),
     "POST /control/notify": (body) => Object.assign({ ok: true }, server.notify(body)),
     "POST /control/emit": (body) => Object.assign({ ok: true }, server.emitArbitrary(body)),
+    "POST /control/rate-limit": (body) => Object.assign({ ok: true }, server.setRateLimit(body)),
+    "POST /control/kick": (body) => Object.assign({ ok: true }, server.removeFromConversation(body)),
     "POST /control/reset": () => {
       server.state = freshState();
+      server.rateLimits.clear();
       return { ok: true };
     },
   };

@@ -149,10 +149,15 @@ function connectError(socket, ms = 5000) {
   return within(ms, p, "connect_error");
 }
 
-/** Collects every event (with its args) a socket receives, for later assertions. */
-function record(socket) {
+/**
+ * Collects every event (with its args) a socket receives, for later assertions;
+ * `except` lists event names to leave out (e.g. ["presence"]).
+ */
+function record(socket, { except = [] } = {}) {
   const events = [];
-  socket.onAny((event, ...args) => events.push({ event, args }));
+  socket.onAny((event, ...args) => {
+    if (!except.includes(event)) events.push({ event, args });
+  });
   return events;
 }
 
@@ -172,10 +177,49 @@ function ack(socket, event, ...args) {
   return within(3000, socket.timeout(2500).emitWithAck(event, ...args), `ack of ${event}`);
 }
 
+/**
+ * A raw WebSocket Socket.IO session (no socket.io-client), for exact frames: opens
+ * Engine.IO, sends CONNECT with a token for `user`, and resolves once the CONNECT reply
+ * arrived. `next()` yields the following frames in order (text as strings, binary as
+ * Buffers); Engine.IO pings are answered and not yielded.
+ */
+async function raw(server, user) {
+  const WebSocket = require("ws");
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+  const frames = [];
+  let wake = null;
+  ws.on("message", (data, isBinary) => {
+    const frame = isBinary ? data : data.toString();
+    if (frame === "2") return ws.send("3");
+    frames.push(frame);
+    if (wake) wake();
+  });
+  const next = async (ms = 2000) => {
+    while (frames.length === 0) await within(ms, new Promise((r) => (wake = r)), "a frame");
+    return frames.shift();
+  };
+  await within(2000, once(ws, "open"), "ws open");
+  const open = await next();
+  if (!open.startsWith("0{")) throw new Error(`expected an Engine.IO open, got ${open}`);
+  ws.send(`40${JSON.stringify({ token: mintToken(user) })}`);
+  const connected = await next();
+  const m = /^40\{"sid":"([^"]+)"/.exec(connected);
+  if (!m) throw new Error(`expected a CONNECT reply, got ${connected}`);
+  return {
+    ws,
+    sid: m[1],
+    frames,
+    next,
+    send: (...frames_) => frames_.forEach((f) => ws.send(f)),
+    close: () => ws.terminate(),
+  };
+}
+
 /** Per-test scope: servers and sockets created through it are torn down by cleanup(). */
 function scope() {
   const servers = [];
   const sockets = [];
+  const raws = [];
   return {
     async server(args, options) {
       const s = await startServer(args, options);
@@ -187,11 +231,17 @@ function scope() {
       sockets.push(s);
       return s;
     },
+    async raw(server, user) {
+      const r = await raw(server, user);
+      raws.push(r);
+      return r;
+    },
     async cleanup() {
       for (const s of sockets) s.disconnect();
+      for (const r of raws) r.close();
       await Promise.allSettled(servers.map((s) => s.stop()));
     },
   };
 }
 
-module.exports = { startServer, client, connect, connectError, once, within, sleep, record, until, ack, scope, mintToken };
+module.exports = { startServer, client, connect, connectError, once, within, sleep, record, until, ack, scope, raw, mintToken };
