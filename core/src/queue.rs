@@ -5,7 +5,8 @@
 //! to the front. Bodies can be written in place ([`RecordQueue::push_with`]), so an encoder
 //! or serializer writes straight into the queue.
 
-const HEADER: usize = 1 + 1 + 8 + 4;
+/// Bytes of bookkeeping per record.
+pub(crate) const HEADER: usize = 1 + 1 + 8 + 4;
 
 /// A record as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

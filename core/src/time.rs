@@ -21,6 +21,13 @@ impl Instant {
         Self(self.0.saturating_add(ms))
     }
 
+    /// A deadline `ms` after `self`, at least 1 ms later: a deadline computed while
+    /// handling an input is always in the future, so one input never fires a chain of
+    /// zero-length deadlines (a zero timeout or delay becomes 1 ms).
+    pub(crate) const fn deadline(self, ms: u64) -> Self {
+        self.after(if ms == 0 { 1 } else { ms })
+    }
+
     /// Milliseconds from `earlier` to `self` (0 if `earlier` is later).
     pub const fn since(self, earlier: Instant) -> u64 {
         self.0.saturating_sub(earlier.0)

@@ -53,6 +53,11 @@ pub enum Event {
         ack: u64,
         result: AckResult,
     },
+    EmitTooLarge {
+        namespace: String,
+        size: u64,
+        max: u64,
+    },
     ReconnectScheduled {
         attempt: u32,
         delay_ms: u64,
@@ -207,6 +212,9 @@ impl Event {
             ClientEvent::ReconnectFailed { attempts } => Event::ReconnectFailed { attempts },
             ClientEvent::SlowConnection { elapsed_ms } => Event::SlowConnection { elapsed_ms },
             ClientEvent::ProtocolError { kind } => Event::ProtocolError { code: kind.code() },
+            ClientEvent::EmitTooLarge { namespace, size, max } => {
+                Event::EmitTooLarge { namespace: namespace.into(), size, max }
+            }
         }
     }
 }

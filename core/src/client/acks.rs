@@ -2,7 +2,7 @@
 
 use heapless::Vec;
 
-use super::event::AckHandle;
+use super::event::{AckHandle, AckOutcome};
 use crate::time::Instant;
 
 /// The hard ceiling for `Config::max_pending_acks`.
@@ -15,6 +15,10 @@ pub(crate) enum AckState {
     Unsent,
     /// The emit was handed to the transport.
     Sent,
+    /// Ended (timeout, disconnected, cancelled) while the event queue was full: the
+    /// ending waits here, delivered by `poll_event` as soon as the queue is empty, so
+    /// that it is never lost.
+    Ended(AckOutcome<'static>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,22 +36,41 @@ pub(crate) struct AckTable {
 }
 
 impl AckTable {
+    /// Entries not yet delivered as an `Ack` event (ended ones waiting included).
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Keeps an ended ack whose event did not fit the queue, to be delivered later.
+    pub(crate) fn defer_end(&mut self, mut ack: PendingAck, outcome: AckOutcome<'static>) {
+        ack.state = AckState::Ended(outcome);
+        // Cannot fail: the entry was just taken out of this table.
+        let _ = self.entries.push(ack);
+    }
+
+    /// The oldest ended ack waiting for delivery.
+    pub(crate) fn take_ended(&mut self) -> Option<(AckHandle, AckOutcome<'static>)> {
+        let i = self.entries.iter().position(|a| matches!(a.state, AckState::Ended(_)))?;
+        let a = self.entries.remove(i);
+        match a.state {
+            AckState::Ended(o) => Some((a.handle, o)),
+            _ => None,
+        }
     }
 
     pub(crate) fn insert(&mut self, ack: PendingAck, limit: usize) -> bool {
         self.entries.len() < limit.min(MAX_PENDING_ACKS) && self.entries.push(ack).is_ok()
     }
 
-    pub(crate) fn take_by_wire(&mut self, slot: u8, wire_id: u64) -> Option<PendingAck> {
-        let i =
-            self.entries.iter().position(|a| a.slot == slot && a.wire_id == wire_id && a.state == AckState::Sent)?;
-        Some(self.entries.remove(i))
+    pub(crate) fn find_by_wire(&self, slot: u8, wire_id: u64) -> Option<AckHandle> {
+        self.entries
+            .iter()
+            .find(|a| a.slot == slot && a.wire_id == wire_id && a.state == AckState::Sent)
+            .map(|a| a.handle)
     }
 
     pub(crate) fn take_by_handle(&mut self, handle: AckHandle) -> Option<PendingAck> {
-        let i = self.entries.iter().position(|a| a.handle == handle)?;
+        let i = self.entries.iter().position(|a| a.handle == handle && !matches!(a.state, AckState::Ended(_)))?;
         Some(self.entries.remove(i))
     }
 
@@ -58,19 +81,23 @@ impl AckTable {
     }
 
     pub(crate) fn earliest_deadline(&self) -> Option<Instant> {
-        self.entries.iter().map(|a| a.deadline).min()
+        self.entries.iter().filter(|a| !matches!(a.state, AckState::Ended(_))).map(|a| a.deadline).min()
     }
 
     /// Removes and returns the first entry (in deadline order) that is due at `now`.
     pub(crate) fn take_due(&mut self, now: Instant) -> Option<PendingAck> {
-        let (i, _) =
-            self.entries.iter().enumerate().filter(|(_, a)| a.deadline <= now).min_by_key(|(_, a)| a.deadline)?;
+        let (i, _) = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.deadline <= now && !matches!(a.state, AckState::Ended(_)))
+            .min_by_key(|(_, a)| a.deadline)?;
         Some(self.entries.remove(i))
     }
 
-    /// Removes and returns one entry matching `pred`.
+    /// Removes and returns one entry (not already ended) matching `pred`.
     pub(crate) fn take_where(&mut self, pred: impl Fn(&PendingAck) -> bool) -> Option<PendingAck> {
-        let i = self.entries.iter().position(pred)?;
+        let i = self.entries.iter().position(|a| !matches!(a.state, AckState::Ended(_)) && pred(a))?;
         Some(self.entries.remove(i))
     }
 }

@@ -30,25 +30,23 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
     /// Acks of sent emits end `Disconnected`; buffered emits are discarded and their acks
     /// end `Cancelled`.
     pub fn disconnect(&mut self, now: Instant) {
+        // No deadline fires first: a reconnection due now must not open a socket the
+        // app is closing (pending ack deadlines end `Disconnected`/`Cancelled` below).
         let now = self.clock.advance(now);
-        self.fire_due(now);
         let was_active = !matches!(self.conn, ConnState::Idle | ConnState::Stopped);
         self.close_transport();
-        self.reset_session(DisconnectReason::ClientDisconnect);
+        self.reset_session(DisconnectReason::ClientDisconnect, was_active);
         self.conn = ConnState::Idle;
         self.outage = None;
         self.attempt = 0;
         while let Some(a) = self.acks.take_where(|_| true) {
             let outcome = if a.state == AckState::Sent { AckOutcome::Disconnected } else { AckOutcome::Cancelled };
-            let _ = self.push_event(&ClientEvent::Ack { ack: a.handle, outcome });
+            self.end_ack(a, outcome);
         }
         self.outbound.clear();
         self.pending.clear();
         self.held.clear();
-        if was_active {
-            let _ = self
-                .push_event(&ClientEvent::Disconnected { namespace: None, reason: DisconnectReason::ClientDisconnect });
-        }
+        self.fire_due(now);
     }
 
     /// Opens another namespace on the same connection (each has its own auth, state and
@@ -84,17 +82,36 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         let now = self.clock.advance(now);
         self.fire_due(now);
         let slot = self.slot(namespace).ok_or(ClientError::UnknownNamespace)?;
-        if self.namespaces[slot].state == NamespaceState::Connected {
+        let was_connected = self.namespaces[slot].state == NamespaceState::Connected;
+        if !self.namespaces.iter().enumerate().any(|(i, n)| i != slot && n.wanted()) {
+            // The last namespace: that is the whole connection.
+            self.namespaces[slot].state = NamespaceState::Closed;
+            self.drop_namespace_traffic(slot as u8, AckOutcome::Cancelled);
+            if was_connected {
+                let reason = DisconnectReason::ClientDisconnect;
+                let _ = self.push_event(&ClientEvent::Disconnected { namespace: Some(namespace), reason });
+            }
+            // Closed, not discarded: emits buffered for other (closed) namespaces stay
+            // for a later `open_namespace` + `connect()`.
+            let was_active = !matches!(self.conn, ConnState::Idle | ConnState::Stopped);
+            self.close_transport();
+            self.reset_session(DisconnectReason::ClientDisconnect, was_active);
+            self.conn = ConnState::Idle;
+            self.outage = None;
+            self.attempt = 0;
+            return Ok(());
+        }
+        if was_connected {
             let packet =
                 Packet { kind: PacketKind::Disconnect, namespace, ack_id: None, attachments: 0, payload: None };
             self.queue_packet(TAG_DISCONNECT, slot, 0, &packet)?;
         }
         self.namespaces[slot].state = NamespaceState::Closed;
         self.drop_namespace_traffic(slot as u8, AckOutcome::Cancelled);
-        let _ = self.push_event(&ClientEvent::Disconnected {
-            namespace: Some(namespace),
-            reason: DisconnectReason::ClientDisconnect,
-        });
+        if was_connected {
+            let reason = DisconnectReason::ClientDisconnect;
+            let _ = self.push_event(&ClientEvent::Disconnected { namespace: Some(namespace), reason });
+        }
         Ok(())
     }
 
@@ -111,7 +128,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         if let Some(a) = auth {
             let ok =
                 Packet { kind: PacketKind::Connect, namespace: "/", ack_id: None, attachments: 0, payload: Some(a) }
-                    .validate(self.decoder.limits())
+                    .validate(&self.encode_limits())
                     .is_ok();
             if !ok {
                 return Err(ClientError::InvalidAuth);
@@ -176,11 +193,13 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
     pub fn cancel_ack(&mut self, now: Instant, ack: AckHandle) -> bool {
         let now = self.clock.advance(now);
         self.fire_due(now);
-        if self.acks.take_by_handle(ack).is_none() {
-            return false;
+        match self.acks.take_by_handle(ack) {
+            Some(a) => {
+                self.end_ack(a, AckOutcome::Cancelled);
+                true
+            }
+            None => false,
         }
-        let _ = self.push_event(&ClientEvent::Ack { ack, outcome: AckOutcome::Cancelled });
-        true
     }
 
     /// Answers a server event that asked for an ack (`IncomingEvent::ack_id`).
@@ -193,7 +212,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         {
             return Err(ClientError::NotConnected);
         }
-        let limits = *self.decoder.limits();
+        let limits = self.encode_limits();
         for a in args {
             crate::wire::check_arg(a, &limits).map_err(ClientError::Invalid)?;
         }
@@ -243,7 +262,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         aux: u64,
         packet: &Packet<'_>,
     ) -> Result<(), ClientError> {
-        let limits = *self.decoder.limits();
+        let limits = self.encode_limits();
         self.outbound
             .push_with(tag, slot as u8, aux, |buf| packet.encode_with(buf, &limits, true).ok())
             .map(|_| ())
@@ -265,12 +284,15 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         self.fire_due(now);
         let slot = self.slot(namespace).ok_or(ClientError::UnknownNamespace)?;
         let n_att = u8::try_from(attachments.len()).map_err(|_| ClientError::TooManyAttachments)?;
-        if n_att > self.decoder.limits().max_attachments.min(crate::wire::MAX_ATTACHMENTS_LIMIT) {
+        if n_att > self.config.limits.max_attachments.min(crate::wire::MAX_ATTACHMENTS_LIMIT) {
             return Err(ClientError::TooManyAttachments);
         }
-        let connected = self.namespaces[slot].state == NamespaceState::Connected
+        let live = self.namespaces[slot].state == NamespaceState::Connected
             && matches!(self.transport, TransportState::Open(_));
-        if volatile && !connected {
+        // While older emits of this namespace still wait in the send buffer, new ones
+        // queue behind them: order is kept.
+        let connected = live && !self.has_buffered(slot);
+        if volatile && !live {
             return Ok((EmitStatus::Dropped, None));
         }
         if ack_timeout.is_some() && self.acks.len() >= self.config.max_pending_acks.min(MAX_PENDING_ACKS) {
@@ -280,7 +302,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         if let Some(big) = attachments.iter().find(|a| a.len() > max) {
             return Err(ClientError::PayloadTooLarge { size: big.len(), max });
         }
-        let limits = *self.decoder.limits();
+        let limits = self.encode_limits();
         // Peek the ack id without consuming it until the frame is queued.
         let wire_id = ack_timeout.map(|_| self.namespaces[slot].next_ack_id);
         let event = OutgoingEvent { namespace, ack_id: wire_id, name, args, attachments: n_att };
@@ -288,8 +310,12 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         let handle = ack_timeout.map(|_| AckHandle(self.next_ack_handle));
         let aux = handle.map_or(0, |h| h.0 + 1);
         let tag = if volatile { TAG_VOLATILE } else { TAG_EMIT };
+        // Emits queued for the transport go back to the send buffer if it dies, so all
+        // waiting emits together must fit one queue: nothing is then lost in that move.
+        let budget = if volatile { OUT } else { OUT.saturating_sub(self.emit_bytes()) };
         let queue = if connected { &mut self.outbound } else { &mut self.pending };
         let before = queue.len();
+        let used_before = queue.used();
         let pushed = queue.push_with(tag, slot as u8, aux, |buf| match event.encode(buf, &limits, true) {
             Ok(n) => Some(n),
             Err(EncodeError::Invalid(k)) => {
@@ -319,6 +345,9 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
                 failure = Some(ClientError::SendBufferFull);
             }
         }
+        if failure.is_none() && queue.used() - used_before > budget {
+            failure = Some(ClientError::SendBufferFull);
+        }
         if let Some(err) = failure {
             // Take back what this emit queued: everything after `before`.
             let mut index = 0;
@@ -334,12 +363,17 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         if let (Some(handle), Some(timeout)) = (handle, ack_timeout) {
             let wire_id = self.namespaces[slot].take_ack_id();
             self.next_ack_handle += 1;
-            let entry =
-                PendingAck { handle, slot: slot as u8, wire_id, deadline: now.after(timeout), state: AckState::Unsent };
+            let entry = PendingAck {
+                handle,
+                slot: slot as u8,
+                wire_id,
+                deadline: now.deadline(timeout),
+                state: AckState::Unsent,
+            };
             // Cannot fail: capacity was checked above.
             let _ = self.acks.insert(entry, usize::MAX);
         }
-        Ok((if connected { EmitStatus::Queued } else { EmitStatus::Buffered }, handle))
+        Ok((if live { EmitStatus::Queued } else { EmitStatus::Buffered }, handle))
     }
 
     pub(super) fn begin_namespace(&mut self, now: Instant, slot: usize) -> Result<(), ClientError> {
@@ -348,7 +382,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         }
         let refresh = false;
         let ns = &mut self.namespaces[slot];
-        ns.state = NamespaceState::AwaitingAuth { deadline: now.after(self.config.auth_timeout_ms), refresh };
+        ns.state = NamespaceState::AwaitingAuth { deadline: now.deadline(self.config.auth_timeout_ms), refresh };
         let name = ns.name.clone();
         self.push_event(&ClientEvent::AuthRequired { namespace: &name, refresh })
     }
@@ -360,7 +394,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         let recovering = !ns.pid.is_empty();
         let name = ns.name.clone();
         let (pid, offset) = (ns.pid.clone(), ns.offset.clone());
-        let limits = *self.decoder.limits();
+        let limits = self.encode_limits();
         let pushed = self.outbound.push_with(TAG_CONNECT, slot as u8, 0, |buf| {
             let mut w = Writer::new(&mut *buf);
             w.put(b"40");
@@ -404,7 +438,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
     pub(super) fn drop_namespace_traffic(&mut self, slot: u8, outcome: AckOutcome<'static>) {
         while let Some(a) = self.acks.take_where(|a| a.slot == slot) {
             let o = if a.state == AckState::Sent { AckOutcome::Disconnected } else { outcome };
-            let _ = self.push_event(&ClientEvent::Ack { ack: a.handle, outcome: o });
+            self.end_ack(a, o);
         }
         let keep = |r: &Record<'_>| r.slot != slot || r.tag == TAG_DISCONNECT;
         self.outbound.retain(keep, |_| {});

@@ -85,6 +85,16 @@ pub enum ClientEvent<'a> {
         /// How long the client has been trying, in ms.
         elapsed_ms: u64,
     },
+    /// An emit buffered before the handshake is larger than the server's `maxPayload`: it
+    /// was dropped (its ack, if any, ends `Cancelled`).
+    EmitTooLarge {
+        /// The namespace.
+        namespace: &'a str,
+        /// The frame's size.
+        size: u64,
+        /// The server's limit.
+        max: u64,
+    },
     /// The server sent a frame the codec rejected; it was dropped.
     ProtocolError {
         /// What was wrong.

@@ -47,7 +47,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
             (EngineKind::Open, EngineData::Text(json)) => self.on_handshake(now, json),
             (EngineKind::Ping, _) => {
                 if let Some(e) = &mut self.engine {
-                    e.ping_deadline = now.after(e.heartbeat_ms);
+                    e.ping_deadline = now.deadline(e.heartbeat_ms);
                 }
                 self.queue_pong()
             }
@@ -73,7 +73,11 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
     /// backoff reset.
     pub fn set_network(&mut self, now: Instant, online: bool) {
         let now = self.clock.advance(now);
-        self.fire_due(now);
+        if online {
+            self.fire_due(now);
+        }
+        // Going offline fires nothing first: a reconnection due now must not open a
+        // socket on a network that is gone.
         if online == self.online {
             return;
         }
@@ -94,6 +98,10 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
             self.attempt = 0;
             self.outage = Some(Outage { since: now, warned: false });
             self.start_attempt(now);
+        }
+        if !online {
+            // Now that no reconnection is pending, what else is due (ack timeouts) fires.
+            self.fire_due(now);
         }
     }
 
@@ -118,7 +126,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
             Err(e) => return self.push_event(&ClientEvent::ProtocolError { kind: e.kind }),
         };
         self.engine = Some(EngineSession {
-            ping_deadline: now.after(hs.heartbeat_timeout_ms()),
+            ping_deadline: now.deadline(hs.heartbeat_timeout_ms()),
             heartbeat_ms: hs.heartbeat_timeout_ms(),
             max_payload: usize::try_from(hs.max_payload).unwrap_or(usize::MAX),
         });
@@ -205,11 +213,8 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         // Events that arrived before the reply (recovery replays them there), then the
         // emits buffered while the namespace was down, in order.
         let held_result = self.held.move_into(&mut self.events, |r| usize::from(r.slot) == slot);
-        let sent = self.pending.move_into(&mut self.outbound, |r| usize::from(r.slot) == slot);
-        if sent.is_err() {
-            // The outbound queue is as large as the buffer; it can only be short of room
-            // when the host is not draining it. What did not move stays buffered.
-        }
+        self.drop_oversized(slot);
+        self.flush_buffered();
         held_result.map_err(|_| ClientError::EventQueueFull)
     }
 
@@ -226,7 +231,8 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
             // One fresh token, one retry, on the same Engine.IO session.
             let ns = &mut self.namespaces[slot];
             ns.auth_refreshed = true;
-            ns.state = NamespaceState::AwaitingAuth { deadline: now.after(self.config.auth_timeout_ms), refresh: true };
+            ns.state =
+                NamespaceState::AwaitingAuth { deadline: now.deadline(self.config.auth_timeout_ms), refresh: true };
             return self.push_event(&ClientEvent::AuthRequired { namespace: &name, refresh: true });
         }
         self.namespaces[slot].state = NamespaceState::Refused;
@@ -260,10 +266,6 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         if !self.namespaces.iter().any(Namespace::wanted) {
             // As socket.io-client: a server-side disconnect is not retried.
             self.stop(DisconnectReason::ServerDisconnect);
-            self.push_event(&ClientEvent::Disconnected {
-                namespace: None,
-                reason: DisconnectReason::ServerDisconnect,
-            })?;
         }
         Ok(())
     }
@@ -308,10 +310,14 @@ impl<const IN: usize> Inbox<'_, IN> {
         let payload = packet.payload.unwrap_or("[]");
         if packet.kind.is_ack() {
             let Some(id) = packet.ack_id else { return Ok(()) };
-            let Some(ack) = self.acks.take_by_wire(slot as u8, id) else { return Ok(()) };
+            let Some(handle) = self.acks.find_by_wire(slot as u8, id) else { return Ok(()) };
             let args_raw = array_inner(payload);
-            let ev = ClientEvent::Ack { ack: ack.handle, outcome: AckOutcome::Ok { args_raw, attachments } };
-            return push(self.events, 0, &ev);
+            let ev = ClientEvent::Ack { ack: handle, outcome: AckOutcome::Ok { args_raw, attachments } };
+            // Ended only once the event is queued: if it does not fit, the ack stays
+            // pending (and ends by timeout) rather than vanishing.
+            push(self.events, 0, &ev)?;
+            self.acks.take_by_handle(handle);
+            return Ok(());
         }
         let Some(event) = packet.event() else { return Ok(()) };
         let held = match ns.state {

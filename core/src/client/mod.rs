@@ -40,7 +40,7 @@ use crate::rng::SplitMix64;
 use crate::time::{Clock, Instant};
 use crate::wire::writer::Writer;
 use crate::wire::{
-    DecodeErrorKind, Decoded, EncodeError, EngineData, EngineKind, EnginePacket, Frame, FrameKind, Handshake,
+    DecodeErrorKind, Decoded, EncodeError, EngineData, EngineKind, EnginePacket, Frame, FrameKind, Handshake, Limits,
     OutgoingEvent, Packet, PacketKind, SocketDecoder,
 };
 
@@ -160,7 +160,8 @@ pub enum ClientError {
     EventQueueFull,
     /// More attachments than one packet can carry.
     TooManyAttachments,
-    /// A recovery session to restore is empty, too long or not a plain JSON string.
+    /// A recovery session to restore is empty, too long or not a plain JSON string, or
+    /// the namespace is connecting or connected already.
     InvalidRecoverySession,
 }
 
@@ -251,6 +252,8 @@ pub struct Client<const OUT: usize = 32768, const IN: usize = 32768> {
     held: RecordQueue<IN>,
     decoder: SocketDecoder<[u8; IN]>,
     attempt: u32,
+    /// Attachments still queued of a binary packet whose header the host already took.
+    unsent_attachments: u8,
     outage: Option<Outage>,
     online: bool,
     foreground: bool,
@@ -307,6 +310,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
             held: RecordQueue::new(),
             decoder: SocketDecoder::new([0; IN], limits),
             attempt: 0,
+            unsent_attachments: 0,
             outage: None,
             online: true,
             foreground: true,
@@ -376,6 +380,13 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
     /// process), so that the next CONNECT asks the server to recover it.
     pub fn restore_recovery_session(&mut self, namespace: &str, pid: &str, offset: &str) -> Result<(), ClientError> {
         let ns = self.namespaces.iter_mut().find(|n| n.name == namespace).ok_or(ClientError::UnknownNamespace)?;
+        if matches!(
+            ns.state,
+            NamespaceState::AwaitingAuth { .. } | NamespaceState::Connecting | NamespaceState::Connected
+        ) {
+            // A CONNECT is in flight or done: its reply is compared with the pid it carried.
+            return Err(ClientError::InvalidRecoverySession);
+        }
         let valid_offset = offset.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
         match (String::try_from(pid), String::try_from(offset)) {
             (Ok(p), Ok(o)) if valid_offset && !p.is_empty() => {
@@ -390,6 +401,10 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
     /// Copies the next event's stored bytes into `out` (for the app layer, which decodes
     /// them from its own buffer). `None` when there is none or `out` is too small.
     pub(crate) fn poll_event_raw(&mut self, out: &mut [u8]) -> Option<usize> {
+        if self.events.len() == 0 {
+            let (ack, outcome) = self.acks.take_ended()?;
+            return postcard::to_slice(&ClientEvent::Ack { ack, outcome }, out).ok().map(|s| s.len());
+        }
         let len = self.events.front()?.body.len();
         let dst = out.get_mut(..len)?;
         dst.copy_from_slice(self.events.pop()?.body);
@@ -404,9 +419,22 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
     /// The next frame to send on the current transport.
     pub fn poll_transmit(&mut self) -> Option<Transmit<'_>> {
         let TransportState::Open(id) = self.transport else { return None };
+        if self.outbound.len() == 0 {
+            // Room again: buffered emits of connected namespaces that did not fit before.
+            self.flush_buffered();
+        }
         let record = self.outbound.front()?;
         if record.tag == TAG_EMIT && record.aux != 0 {
             self.acks.mark_sent(AckHandle(record.aux - 1));
+        }
+        match record.tag {
+            // `45<n>-…`: a binary packet; its n attachments follow.
+            TAG_EMIT | TAG_VOLATILE if record.body.get(1) == Some(&b'5') => {
+                let digits = record.body[2..].iter().take_while(|c| c.is_ascii_digit());
+                self.unsent_attachments = digits.fold(0u8, |n, d| n.saturating_mul(10).saturating_add(d - b'0'));
+            }
+            TAG_ATTACHMENT => self.unsent_attachments = self.unsent_attachments.saturating_sub(1),
+            _ => {}
         }
         let r = self.outbound.pop()?;
         let kind = if r.tag == TAG_ATTACHMENT { FrameKind::Binary } else { FrameKind::Text };
@@ -415,6 +443,11 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
 
     /// The next app event.
     pub fn poll_event(&mut self) -> Option<ClientEvent<'_>> {
+        if self.events.len() == 0 {
+            // Ack endings that did not fit the queue when they happened.
+            let (ack, outcome) = self.acks.take_ended()?;
+            return Some(ClientEvent::Ack { ack, outcome });
+        }
         let r = self.events.pop()?;
         // Cannot fail: every record was serialised from a ClientEvent by this client.
         postcard::from_bytes(r.body).ok()
@@ -442,7 +475,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         }
         if let Some(o) = self.outage {
             if !o.warned {
-                consider(o.since.after(self.config.slow_connection_after_ms));
+                consider(o.since.deadline(self.config.slow_connection_after_ms));
             }
         }
         next
@@ -454,6 +487,20 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
 
     pub(super) fn max_payload(&self) -> usize {
         self.engine.map_or(self.config.default_max_payload, |e| e.max_payload)
+    }
+
+    /// Reports an ack's end; if the event queue is full, the ending waits in the ack table
+    /// and is delivered by `poll_event` later: never lost.
+    pub(super) fn end_ack(&mut self, ack: acks::PendingAck, outcome: AckOutcome<'static>) {
+        if self.push_event(&ClientEvent::Ack { ack: ack.handle, outcome }).is_err() {
+            self.acks.defer_end(ack, outcome);
+        }
+    }
+
+    /// Limits for what this client writes: the codec's rules, with no frame-size cap of
+    /// its own (the server's `maxPayload` and the queue sizes bound outgoing frames).
+    pub(super) fn encode_limits(&self) -> Limits {
+        Limits { max_frame_len: usize::MAX, ..self.config.limits }
     }
 
     pub(super) fn push_event(&mut self, ev: &ClientEvent<'_>) -> Result<(), ClientError> {

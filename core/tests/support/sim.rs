@@ -94,6 +94,9 @@ pub fn event_json(ev: &ClientEvent<'_>) -> Value {
         ClientEvent::ReconnectFailed { attempts } => json!({"event": "reconnect_failed", "attempts": attempts}),
         ClientEvent::SlowConnection { elapsed_ms } => json!({"event": "slow_connection", "elapsed_ms": elapsed_ms}),
         ClientEvent::ProtocolError { kind } => json!({"event": "protocol_error", "code": kind.code()}),
+        ClientEvent::EmitTooLarge { namespace, size, max } => {
+            json!({"event": "emit_too_large", "namespace": namespace, "size": size, "max": max})
+        }
     }
 }
 
