@@ -35,7 +35,9 @@ fn app_json(e: &AppEvent<'_>) -> Value {
             "sender": m.sender_id, "content": m.content_text().map(|t| t.to_string()), "created_at": m.created_at}),
         AppEvent::Send { client_message_id, outcome } => {
             let o = match outcome {
-                SendOutcome::Delivered { message } => json!({"delivered": serde_json::from_str::<Value>(message).unwrap()}),
+                SendOutcome::Delivered { message } => {
+                    json!({"delivered": serde_json::from_str::<Value>(message).unwrap()})
+                }
                 SendOutcome::Failed { reason } => json!({"failed": reason}),
                 SendOutcome::Expired => json!("expired"),
             };
@@ -45,6 +47,8 @@ fn app_json(e: &AppEvent<'_>) -> Value {
             "typers": serde_json::from_str::<Value>(typers_json).unwrap()}),
         AppEvent::Notification { id, .. } => json!({"app": "notification", "id": id}),
         AppEvent::UnreadCount { count } => json!({"app": "unread", "count": count}),
+        // AppEvent is non_exhaustive; the later features are asserted in their own files.
+        other => json!({"app": "other", "debug": format!("{other:?}")}),
     }
 }
 
@@ -123,7 +127,11 @@ fn reconnect_order_is_connect_then_rejoin_then_outbox() {
     // CONNECT, then the two joins; the message waits for the join acks.
     assert_eq!(
         app.take_sent(),
-        [r#"40{"token":"t"}"#, r#"420["joinConversation",{"conversationId":"c1"}]"#, r#"421["joinConversation",{"conversationId":"c2"}]"#]
+        [
+            r#"40{"token":"t"}"#,
+            r#"420["joinConversation",{"conversationId":"c1"}]"#,
+            r#"421["joinConversation",{"conversationId":"c2"}]"#
+        ]
     );
     assert_eq!(app.rt.phase(), SyncPhase::Rejoining);
     app.recv(r#"430[{"ok":true}]"#);
@@ -132,7 +140,9 @@ fn reconnect_order_is_connect_then_rejoin_then_outbox() {
     assert_eq!(app.rt.phase(), SyncPhase::Live);
     assert_eq!(
         app.take_sent(),
-        [format!(r#"422["sendMessage",{{"conversationId":"c1","content":"queued while offline","clientMessageId":"{id}"}}]"#)]
+        [format!(
+            r#"422["sendMessage",{{"conversationId":"c1","content":"queued while offline","clientMessageId":"{id}"}}]"#
+        )]
     );
     assert_eq!(
         app.take_app_events(),
@@ -188,7 +198,10 @@ fn a_send_is_resent_with_the_same_id_until_acked_and_ends_exactly_once() {
     let message = r#"{"id":"m1","conversationId":"c1","senderId":"alice","content":"hello","createdAt":"t"}"#;
     app.recv(&format!(r#"43{ack_id}[{{"ok":true,"message":{message}}}]"#));
     let sends: Vec<Value> = app.take_app_events().into_iter().filter(|e| e["app"] == "send").collect();
-    assert_eq!(sends, [json!({"app": "send", "id": &*id, "outcome": {"delivered": serde_json::from_str::<Value>(message).unwrap()}})]);
+    assert_eq!(
+        sends,
+        [json!({"app": "send", "id": &*id, "outcome": {"delivered": serde_json::from_str::<Value>(message).unwrap()}})]
+    );
     assert_eq!(app.rt.outbox_len(), 0);
     // A late duplicate ack changes nothing.
     app.recv(&format!(r#"43{ack_id}[{{"ok":true}}]"#));
@@ -239,7 +252,9 @@ fn messages_are_typed_and_deduplicated() {
     let msgs: Vec<Value> = app.take_app_events().into_iter().filter(|e| e["app"] == "message").collect();
     assert_eq!(
         msgs,
-        [json!({"app": "message", "id": "m7", "conversation": "c1", "sender": "bob", "content": "hi \"there\"", "created_at": "2026-11-26T04:00:00.000Z"})]
+        [
+            json!({"app": "message", "id": "m7", "conversation": "c1", "sender": "bob", "content": "hi \"there\"", "created_at": "2026-11-26T04:00:00.000Z"})
+        ]
     );
 }
 

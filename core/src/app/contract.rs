@@ -30,6 +30,30 @@ pub struct Contract {
     pub user_stopped_typing: &'static str,
     /// Server → client: the user was removed from a conversation `{conversationId, reason}`.
     pub removed: &'static str,
+    /// Server → client: a contact came online or went offline `{userId, online}`.
+    pub presence: &'static str,
+    /// Client → server: the user read a conversation up to a message
+    /// `{conversationId, messageId}` (acked).
+    pub mark_conversation_read: &'static str,
+    /// Server → client: someone read a conversation `{conversationId, userId, messageId}`.
+    pub read_receipt: &'static str,
+    /// Client → server: add a reaction `{conversationId, messageId, emoji}` (acked).
+    pub add_reaction: &'static str,
+    /// Client → server: remove a reaction `{conversationId, messageId, emoji}` (acked).
+    pub remove_reaction: &'static str,
+    /// Server → client: a reaction changed `{conversationId, messageId, userId, emoji, added}`.
+    pub reaction: &'static str,
+    /// Both ways: a call signal. Client → server `{toUserId, callId, type, payload}`
+    /// (acked; refused `offline` when the callee is not connected), server → client
+    /// `{fromUserId, callId, type, payload}`.
+    pub call_signal: &'static str,
+    /// Client → server: one chunk `{uploadId, index, total, size}` + its bytes as one
+    /// binary attachment (acked `{ok, received, nextIndex, complete?}`).
+    pub upload_chunk: &'static str,
+    /// Client → server: where an upload stands `{uploadId}` (acked `{ok, nextIndex, total}`).
+    pub upload_status: &'static str,
+    /// Server → client: a command was refused for the rate limit `{event, retryAfterMs}`.
+    pub rate_limited: &'static str,
 }
 
 impl Contract {
@@ -48,6 +72,16 @@ impl Contract {
         user_typing: "userTyping",
         user_stopped_typing: "userStoppedTyping",
         removed: "removedFromConversation",
+        presence: "presence",
+        mark_conversation_read: "markConversationRead",
+        read_receipt: "readReceipt",
+        add_reaction: "addReaction",
+        remove_reaction: "removeReaction",
+        reaction: "reaction",
+        call_signal: "callSignal",
+        upload_chunk: "uploadChunk",
+        upload_status: "uploadStatus",
+        rate_limited: "rateLimited",
     };
 }
 

@@ -1,25 +1,44 @@
 //! The realtime app layer: conversations, messages with a durable outbox, typing,
-//! notifications and the unread count, on top of the [`Client`].
+//! notifications and the unread count, presence, read receipts, reactions, call
+//! signalling, chunked uploads and rate limits, on top of the [`Client`].
 //!
 //! [`Realtime`] takes the same inputs as the client (the host's run loop does not change)
 //! and turns the connection's events into the app's: typed messages, delivery outcomes,
 //! typers, the badge count. After every (re)connect it keeps a fixed order: CONNECT →
-//! re-join every conversation and wait for the acks → flush the outbox → `Synced`.
+//! re-join every conversation and wait for the acks → `Synced` → flush the outbox → send
+//! the read positions the server lacks, `end` to the peers of calls the lost connection
+//! ended, and resume the uploads (`uploadStatus`).
+//!
+//! One module per feature: [`presence`](PresenceState), read receipts, reactions,
+//! [`calls`](CallState) (a transition table), uploads and [`rate limits`](RateLimits). Every
+//! table has a fixed capacity (`MAX_*`) and a typed error when it is full; every deadline
+//! (ring timeouts, rate limit blocks) is in [`Realtime::poll_timeout`].
 
+mod calls;
 mod contract;
 mod event;
 mod outbox;
+mod presence;
+mod rate_limit;
+mod reactions;
+mod receipts;
 mod recent;
 mod snapshot;
 mod typing;
 mod unread;
+mod uploads;
 
+pub use calls::{CallConfig, CallError, CallInput, CallSignal, CallState, EndReason, SignalKind, MAX_CALLS};
 pub use contract::Contract;
-pub use event::{AppEvent, MessageView, SendOutcome};
+pub use event::{AppEvent, MessageView, ReplyOutcome, SendOutcome};
 pub use outbox::MAX_OUTBOX_MESSAGES;
+pub use presence::{PresenceState, MAX_PRESENCE};
+pub use rate_limit::{BucketConfig, RateClass, RateLimits, TokenBucket};
+pub use reactions::MAX_EMOJI_LEN;
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 pub use typing::{TypingConfig, MAX_ID_LEN};
 pub use unread::badge_text;
+pub use uploads::{UploadConfig, UploadError, MAX_UPLOADS};
 
 use heapless::{String, Vec};
 
@@ -29,10 +48,15 @@ use crate::queue::RecordQueue;
 use crate::rng::SplitMix64;
 use crate::time::Instant;
 use crate::wire::{json, Frame};
+use calls::Calls;
 use outbox::Outbox;
+use presence::Presence;
+use rate_limit::RateLimiter;
+use receipts::ReadPosition;
 use recent::RecentIds;
 use typing::{LocalAction, Typing};
 use unread::Unread;
+use uploads::Uploads;
 
 /// The most conversations joined at once.
 pub const MAX_CONVERSATIONS: usize = 32;
@@ -52,6 +76,12 @@ pub struct AppConfig {
     pub outbox_ttl_ms: u64,
     /// The most messages waiting at once (≤ [`MAX_OUTBOX_MESSAGES`]). Default 64.
     pub max_outbox_messages: usize,
+    /// Call timings (the ring timeout).
+    pub calls: CallConfig,
+    /// Upload chunk sizes and ack timeout.
+    pub uploads: UploadConfig,
+    /// The client-side limit of each class of commands.
+    pub rate_limits: RateLimits,
 }
 
 impl AppConfig {
@@ -62,6 +92,9 @@ impl AppConfig {
         typing: TypingConfig::DEFAULT,
         outbox_ttl_ms: 600_000,
         max_outbox_messages: MAX_OUTBOX_MESSAGES,
+        calls: CallConfig::DEFAULT,
+        uploads: UploadConfig::DEFAULT,
+        rate_limits: RateLimits::DEFAULT,
     };
 }
 
@@ -83,6 +116,20 @@ pub enum AppError {
     InvalidContent,
     /// The outbox is full (by count or bytes): the message was not accepted.
     OutboxFull,
+    /// Over the class's rate limit (the client's bucket, or a block the server asked
+    /// for): try again after `retry_after_ms`.
+    RateLimited {
+        /// How long until the command would pass, in ms.
+        retry_after_ms: u64,
+    },
+    /// An emoji that is empty, longer than [`MAX_EMOJI_LEN`] or not JSON-safe.
+    InvalidEmoji,
+    /// The conversation is not in the joined set.
+    NotJoined,
+    /// A call command was refused.
+    Call(CallError),
+    /// An upload command was refused.
+    Upload(UploadError),
     /// The connection refused the command.
     Client(ClientError),
 }
@@ -124,12 +171,73 @@ enum ConvState {
 struct Conversation {
     id: String<MAX_ID_LEN>,
     state: ConvState,
+    /// The own read position (durable).
+    read: Option<ReadPosition>,
 }
 
+impl Conversation {
+    fn new(id: String<MAX_ID_LEN>) -> Self {
+        Conversation { id, state: ConvState::Waiting, read: None }
+    }
+}
+
+/// What an ack this layer asked for belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Purpose {
     Join,
     Other,
+    Reaction,
+    /// `reply`: the app holds the handle (else an automatic resend).
+    Receipt {
+        reply: bool,
+    },
+    /// A call signal: the call (by its key, unique per call), and which signal.
+    Call {
+        key: u64,
+        kind: SignalKind,
+    },
+    Upload,
+}
+
+impl Purpose {
+    /// The rate limit class a refusal of this command blocks.
+    fn class(self) -> Option<RateClass> {
+        match self {
+            Purpose::Reaction => Some(RateClass::Reactions),
+            Purpose::Receipt { .. } => Some(RateClass::Receipts),
+            Purpose::Call { .. } => Some(RateClass::Calls),
+            Purpose::Upload => Some(RateClass::Uploads),
+            Purpose::Join | Purpose::Other => None,
+        }
+    }
+}
+
+/// A server's answer to an acked command, as the features read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer<'a> {
+    /// `{"ok":true,…}`: the first argument, raw.
+    Ok(&'a str),
+    /// Refused: the error code (`refused` when there is none).
+    Refused(&'a str),
+    /// Refused for the rate limit, with the server's `retryAfterMs` if given.
+    RateLimited(Option<u64>),
+    /// No answer: timeout, lost connection, cancelled.
+    None,
+}
+
+impl<'a> Answer<'a> {
+    fn of(outcome: &AckOutcome<'a>) -> Self {
+        let AckOutcome::Ok { args_raw, .. } = *outcome else { return Answer::None };
+        let first = crate::wire::Args::of_list(args_raw).next().map_or("null", |a| a.raw);
+        if json::object_field(first, "ok") == Some("true") {
+            return Answer::Ok(first);
+        }
+        if let Some(ms) = rate_limit::refusal_retry_after(first) {
+            return Answer::RateLimited(ms);
+        }
+        let code = json::object_field(first, "error").and_then(|e| string_value(json::object_field(e, "code")));
+        Answer::Refused(code.unwrap_or("refused"))
+    }
 }
 
 /// Everything but the connection and the scratch buffer (so that an event decoded into the
@@ -146,6 +254,10 @@ struct State<const OUT: usize, const IN: usize> {
     recent_notifications: RecentIds<64>,
     unread: Unread,
     typing: Typing,
+    presence: Presence,
+    calls: Calls,
+    uploads: Uploads,
+    rate: RateLimiter,
     events: RecordQueue<IN>,
 }
 
@@ -165,6 +277,8 @@ impl<const OUT: usize, const IN: usize> core::fmt::Debug for Realtime<OUT, IN> {
             .field("conversations", &self.state.conversations.len())
             .field("outbox", &self.state.outbox.len())
             .field("unread", &self.state.unread.count)
+            .field("calls", &self.state.calls.len())
+            .field("uploads", &self.state.uploads.len())
             .finish()
     }
 }
@@ -179,6 +293,22 @@ fn push_event<const N: usize>(events: &mut RecordQueue<N>, ev: &AppEvent<'_>) {
 fn string_value(raw: Option<&str>) -> Option<&str> {
     let r = raw?.trim();
     (r.len() >= 2 && r.starts_with('"') && r.ends_with('"')).then(|| &r[1..r.len() - 1])
+}
+
+/// An id the app layer writes into JSON as is and keeps in its tables: 1..=[`MAX_ID_LEN`]
+/// bytes, no quote, backslash or control character.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID_LEN && !id.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
+/// Concatenates `parts` into `out`; `None` if it does not fit.
+fn write_parts<'b>(out: &'b mut [u8], parts: &[&str]) -> Option<&'b str> {
+    let mut len = 0;
+    for p in parts {
+        out.get_mut(len..len + p.len())?.copy_from_slice(p.as_bytes());
+        len += p.len();
+    }
+    core::str::from_utf8(&out[..len]).ok()
 }
 
 impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
@@ -199,6 +329,10 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
                 recent_notifications: RecentIds::new(),
                 unread: Unread::new(0),
                 typing: Typing::default(),
+                presence: Presence::default(),
+                calls: Calls::default(),
+                uploads: Uploads::default(),
+                rate: RateLimiter::default(),
                 events: RecordQueue::new(),
             },
             scratch: [0; IN],
@@ -253,13 +387,27 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         postcard::from_bytes(r.body).ok()
     }
 
-    /// The next deadline: the connection's, the outbox's and typing's.
+    /// The next deadline: the connection's, the outbox's, typing's, the ring timeouts and
+    /// the end of the rate limit blocks.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let s = &self.state;
-        [self.client.poll_timeout(), s.outbox.next_expiry(), s.typing.next_deadline(&s.cfg.typing)]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.client.poll_timeout(),
+            s.outbox.next_expiry(),
+            s.typing.next_deadline(&s.cfg.typing),
+            s.calls.next_deadline(),
+            s.rate.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// How long until a command of `class` would pass (`None`: now), without taking
+    /// anything: for a "slow down" hint before the user tries.
+    pub fn rate_limited_for(&mut self, now: Instant, class: RateClass) -> Option<u64> {
+        let s = &mut self.state;
+        s.rate.check(&s.cfg.rate_limits, class, now).err()
     }
 
     // ------------------------------------------------------------------ inputs (as the client's)
@@ -333,10 +481,7 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         if id.is_empty() || id.contains(['"', '\\']) {
             return Err(AppError::InvalidId);
         }
-        self.state
-            .conversations
-            .push(Conversation { id, state: ConvState::Waiting })
-            .map_err(|_| AppError::TooManyConversations)?;
+        self.state.conversations.push(Conversation::new(id)).map_err(|_| AppError::TooManyConversations)?;
         if self.state.phase != SyncPhase::Offline {
             let i = self.state.conversations.len() - 1;
             self.state.send_join(now, &mut self.client, i);
@@ -370,7 +515,9 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
     /// waits in the outbox while offline or until the conversations are re-joined, is sent
     /// in order and resent after a reconnect with the same id until acked. It ends exactly
     /// once with `AppEvent::Send`: Delivered, Failed or Expired. `content` is one JSON
-    /// value (a JSON string for text).
+    /// value (a JSON string for text). Refused over the `Messages` rate limit; a message
+    /// the server refuses for its rate limit waits in the outbox and is sent again when
+    /// the block ends.
     pub fn send_message(
         &mut self,
         now: Instant,
@@ -382,8 +529,10 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         }
         crate::wire::check_arg(content, &self.state.cfg.client.limits).map_err(|_| AppError::InvalidContent)?;
         let s = &mut self.state;
+        s.check_rate(RateClass::Messages, now)?;
         let max = s.cfg.max_outbox_messages;
         let id = s.outbox.push(conversation_id, content, now.after(s.cfg.outbox_ttl_ms), max)?;
+        s.rate.consume(&s.cfg.rate_limits, RateClass::Messages, now);
         let c = s.cfg.contract;
         if s.typing.stop_local(conversation_id) {
             s.emit_simple(now, &mut self.client, c.stop_typing, conversation_id);
@@ -440,8 +589,10 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
 
     // ------------------------------------------------------------------ the machinery
 
-    /// Turns the client's events into app events, fires the app's deadlines, and flushes
-    /// the outbox when live.
+    /// Turns the client's events into app events, fires the app's deadlines, and when
+    /// live sends what waits for it: the outbox, then the read positions the server lacks,
+    /// the `end`s owed after a lost connection, and the paused uploads (each class only
+    /// outside a server rate limit block).
     fn process(&mut self, now: Instant) {
         while let Some(n) = self.client.poll_event_raw(&mut self.scratch) {
             let Ok(ev) = postcard::from_bytes::<ClientEvent<'_>>(&self.scratch[..n]) else { continue };
@@ -450,7 +601,16 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         self.state.fire_timers(now, &mut self.client);
         if self.state.phase == SyncPhase::Live {
             let s = &mut self.state;
-            s.outbox.flush(now, &mut self.client, &s.cfg, &mut self.scratch, &mut s.events);
+            if !s.rate.is_blocked(RateClass::Messages, now) {
+                s.outbox.flush(now, &mut self.client, &s.cfg, &mut self.scratch, &mut s.events);
+            }
+            if !s.rate.is_blocked(RateClass::Receipts, now) {
+                s.pump_receipts(now, &mut self.client);
+            }
+            s.send_hangups(now, &mut self.client);
+            if !s.rate.is_blocked(RateClass::Uploads, now) {
+                s.pump_uploads(now, &mut self.client);
+            }
         }
     }
 }
@@ -464,6 +624,42 @@ fn conversation_arg(conversation_id: &str) -> String<{ MAX_ID_LEN + 24 }> {
 }
 
 impl<const OUT: usize, const IN: usize> State<OUT, IN> {
+    /// Refuses a command of `class` over the limit (nothing taken yet).
+    fn check_rate(&mut self, class: RateClass, now: Instant) -> Result<(), AppError> {
+        self.rate
+            .check(&self.cfg.rate_limits, class, now)
+            .map_err(|retry_after_ms| AppError::RateLimited { retry_after_ms })
+    }
+
+    /// The server refused `class` for its rate limit: block it, and say so once.
+    fn server_limit(&mut self, now: Instant, class: RateClass, retry_after_ms: Option<u64>) -> u64 {
+        let cfg = &self.cfg.rate_limits;
+        // At least 1 ms: a block always ends after the refusal, never at the same instant.
+        let ms = retry_after_ms.unwrap_or(cfg.default_server_block_ms).clamp(1, cfg.max_server_block_ms.max(1));
+        if let Some(ms) = self.rate.block(cfg, class, now, ms) {
+            push_event(&mut self.events, &AppEvent::RateLimited { class, retry_after_ms: ms });
+        }
+        ms
+    }
+
+    /// The rate limit class of a client → server event name.
+    fn class_of(&self, event: crate::wire::JsonStr<'_>) -> Option<RateClass> {
+        let c = &self.cfg.contract;
+        if event.eq_str(c.send_message) {
+            Some(RateClass::Messages)
+        } else if event.eq_str(c.add_reaction) || event.eq_str(c.remove_reaction) {
+            Some(RateClass::Reactions)
+        } else if event.eq_str(c.mark_conversation_read) {
+            Some(RateClass::Receipts)
+        } else if event.eq_str(c.call_signal) {
+            Some(RateClass::Calls)
+        } else if event.eq_str(c.upload_chunk) || event.eq_str(c.upload_status) {
+            Some(RateClass::Uploads)
+        } else {
+            None
+        }
+    }
+
     fn emit_simple(&mut self, now: Instant, client: &mut Client<OUT, IN>, event: &str, conversation_id: &str) {
         let arg = conversation_arg(conversation_id);
         // Typing is ephemeral: volatile, never buffered.
@@ -509,23 +705,52 @@ impl<const OUT: usize, const IN: usize> State<OUT, IN> {
                         c.state = ConvState::Waiting;
                     }
                     self.typing.clear_remote();
+                    // Presence is unknown until the server says again after the connect.
+                    self.presence.clear();
+                    self.calls_connection_lost();
+                    self.uploads_connection_lost();
                 }
             }
-            ClientEvent::Event(e) if e.namespace == "/" => self.on_server_event(now, e),
-            ClientEvent::Ack { ack, outcome } => self.on_ack(ack, outcome),
+            ClientEvent::Event(e) if e.namespace == "/" => self.on_server_event(now, client, e),
+            ClientEvent::Ack { ack, outcome } => self.on_ack(now, ack, outcome),
             other => push_event(&mut self.events, &AppEvent::Client(other)),
         }
     }
 
-    fn on_ack(&mut self, ack: AckHandle, outcome: AckOutcome<'_>) {
+    fn on_ack(&mut self, now: Instant, ack: AckHandle, outcome: AckOutcome<'_>) {
         if let Some(i) = self.own_acks.iter().position(|(h, _)| *h == ack) {
             let (_, purpose) = self.own_acks.remove(i);
-            if purpose == Purpose::Join {
-                self.on_join_ack(ack, outcome);
+            let answer = Answer::of(&outcome);
+            let mut blocked = 0;
+            if let (Answer::RateLimited(ms), Some(class)) = (answer, purpose.class()) {
+                blocked = self.server_limit(now, class, ms);
+            }
+            match purpose {
+                Purpose::Join => self.on_join_ack(ack, outcome),
+                Purpose::Other => {}
+                Purpose::Reaction => self.push_reply(ack, answer, blocked),
+                Purpose::Receipt { reply } => {
+                    self.on_receipt_ack(ack, answer);
+                    if reply {
+                        self.push_reply(ack, answer, blocked);
+                    }
+                }
+                Purpose::Call { key, kind } => self.on_call_ack(key, kind, answer),
+                Purpose::Upload => self.on_upload_ack(ack, answer),
             }
             return;
         }
-        if self.outbox.on_ack(ack, outcome, &mut self.events) {
+        // A message the server refused for its rate limit is not failed: it waits (as an
+        // unanswered one does) and goes again when the block ends.
+        let limited = match Answer::of(&outcome) {
+            Answer::RateLimited(ms) => Some(ms),
+            _ => None,
+        };
+        let for_outbox = if limited.is_some() { AckOutcome::Timeout } else { outcome };
+        if self.outbox.on_ack(ack, for_outbox, &mut self.events) {
+            if let Some(ms) = limited {
+                self.server_limit(now, RateClass::Messages, ms);
+            }
             return;
         }
         if self.outbox.is_ignored(ack) {
@@ -557,7 +782,32 @@ impl<const OUT: usize, const IN: usize> State<OUT, IN> {
         self.finish_sync_if_done();
     }
 
-    fn on_server_event(&mut self, now: Instant, e: IncomingEvent<'_>) {
+    fn push_reply(&mut self, ack: AckHandle, answer: Answer<'_>, blocked_ms: u64) {
+        let outcome = match answer {
+            Answer::Ok(answer) => ReplyOutcome::Ok { answer },
+            Answer::Refused(reason) => ReplyOutcome::Refused { reason },
+            Answer::RateLimited(_) => ReplyOutcome::RateLimited { retry_after_ms: blocked_ms },
+            Answer::None => ReplyOutcome::NoAnswer,
+        };
+        push_event(&mut self.events, &AppEvent::Reply { ack, outcome });
+    }
+
+    /// `rateLimited {event, retryAfterMs}`: blocks the event's class. Another event's
+    /// limit is passed through.
+    fn on_rate_limited(&mut self, now: Instant, e: IncomingEvent<'_>) {
+        let first = e.args().next().map_or("null", |a| a.raw);
+        let class = string_value(json::object_field(first, "event"))
+            .and_then(|name| self.class_of(crate::wire::JsonStr::from_validated(name)));
+        match class {
+            Some(class) => {
+                let ms = json::object_field(first, "retryAfterMs").and_then(rate_limit::parse_ms);
+                self.server_limit(now, class, ms);
+            }
+            None => push_event(&mut self.events, &AppEvent::Client(ClientEvent::Event(e))),
+        }
+    }
+
+    fn on_server_event(&mut self, now: Instant, client: &mut Client<OUT, IN>, e: IncomingEvent<'_>) {
         let c = self.cfg.contract;
         let name = e.name();
         let first = e.args().next().map(|a| a.raw).unwrap_or("null");
@@ -610,6 +860,16 @@ impl<const OUT: usize, const IN: usize> State<OUT, IN> {
             if changed {
                 self.push_typers(conv);
             }
+        } else if name.eq_str(c.presence) {
+            self.on_presence(&e);
+        } else if name.eq_str(c.read_receipt) {
+            self.on_read_receipt(&e);
+        } else if name.eq_str(c.reaction) {
+            self.on_reaction(&e);
+        } else if name.eq_str(c.call_signal) {
+            self.on_call_signal(now, client, &e);
+        } else if name.eq_str(c.rate_limited) {
+            self.on_rate_limited(now, e);
         } else if name.eq_str(c.removed) {
             let Some(conv) = field("conversationId") else { return };
             if let Some(i) = self.conversations.iter().position(|x| x.id == conv) {
@@ -636,5 +896,10 @@ impl<const OUT: usize, const IN: usize> State<OUT, IN> {
             self.push_typers(&conv);
         }
         self.outbox.expire(now, client, &mut self.events);
+        self.fire_call_timers(now, client);
+        // What the end of a block lets through again is sent by `process`.
+        while let Some(class) = self.rate.take_lifted(now) {
+            push_event(&mut self.events, &AppEvent::RateLimitLifted { class });
+        }
     }
 }

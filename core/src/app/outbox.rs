@@ -272,7 +272,10 @@ impl<const N: usize> Outbox<N> {
                     };
                     self.remove_at(at);
                     index = at;
-                    push_event(events, &AppEvent::Send { client_message_id: &id, outcome: SendOutcome::Failed { reason } });
+                    push_event(
+                        events,
+                        &AppEvent::Send { client_message_id: &id, outcome: SendOutcome::Failed { reason } },
+                    );
                 }
             }
         }
@@ -292,8 +295,15 @@ impl<const N: usize> Outbox<N> {
 
 /// `{"conversationId":"…","content":…,"clientMessageId":"…"}` into `out`.
 fn write_payload<'b>(out: &'b mut [u8], e: &Entry<'_>) -> Option<&'b str> {
-    let parts: [&str; 7] =
-        ["{\"conversationId\":\"", e.conversation, "\",\"content\":", e.content, ",\"clientMessageId\":\"", e.id, "\"}"];
+    let parts: [&str; 7] = [
+        "{\"conversationId\":\"",
+        e.conversation,
+        "\",\"content\":",
+        e.content,
+        ",\"clientMessageId\":\"",
+        e.id,
+        "\"}",
+    ];
     let mut len = 0;
     for p in parts {
         out.get_mut(len..len + p.len())?.copy_from_slice(p.as_bytes());

@@ -1,12 +1,18 @@
 //! Snapshot and restore of the durable state with postcard: the joined conversations, the
-//! outbox with its ids, the unread count, the recovery session. A new process restores it
-//! and continues without losing a queued message.
+//! outbox with its ids, the unread count, the recovery session, the own read positions. A
+//! new process restores it and continues without losing a queued message or a receipt.
+//!
+//! Not in it, on purpose: presence (stale by the time a process restarts; the server sends
+//! it after every connect), calls (a call does not survive its process), uploads (the core
+//! never holds the file: the host starts them again with the same id and the server's
+//! `uploadStatus` skips what it has), typing and rate limit state (seconds long).
 
 use heapless::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::outbox::{Entry, MAX_OUTBOX_MESSAGES};
-use super::{AppConfig, Conversation, ConvState, Realtime, MAX_CONVERSATIONS};
+use super::receipts::{ReadPosition, ReceiptSync};
+use super::{AppConfig, Conversation, Realtime, MAX_CONVERSATIONS};
 use crate::time::Instant;
 
 /// The snapshot format version written (and the only one read).
@@ -55,6 +61,17 @@ struct Body<'a> {
     unread: u32,
     #[serde(borrow)]
     recovery: Option<(&'a str, &'a str)>,
+    /// The own read positions, in conversation order.
+    #[serde(borrow)]
+    read_positions: Vec<StoredReadPosition<'a>, MAX_CONVERSATIONS>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredReadPosition<'a> {
+    conversation: &'a str,
+    message_id: &'a str,
+    /// Not yet confirmed by the server: sent again after the next connect.
+    pending: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,8 +91,14 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
     /// Writes the durable state into `out`; returns the length.
     pub fn snapshot(&mut self, now: Instant, out: &mut [u8]) -> Result<usize, SnapshotError> {
         let mut conversations = Vec::new();
+        let mut read_positions = Vec::new();
         for c in &self.state.conversations {
             let _ = conversations.push(c.id.as_str());
+            if let Some(r) = &c.read {
+                let pending = r.sync != ReceiptSync::Done;
+                let _ =
+                    read_positions.push(StoredReadPosition { conversation: &c.id, message_id: &r.message_id, pending });
+            }
         }
         // The outbox's entries are decoded from its own queue; copy their bytes into the
         // scratch buffer so the snapshot can borrow them.
@@ -112,14 +135,15 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
             next_message: self.state.outbox.counter(),
             unread: self.state.unread.count,
             recovery: self.client.recovery_session("/"),
+            read_positions,
         };
         let snap = SnapshotV1 { version: SNAPSHOT_VERSION, checksum: checksum(&body, rest)?, body };
         postcard::to_slice(&snap, out).map(|s| s.len()).map_err(|_| SnapshotError::BufferTooSmall)
     }
 
     /// A new app layer with the state of a snapshot: the conversations (joined again on
-    /// connect), the outbox (sent again with the same ids), the unread count and the
-    /// recovery session.
+    /// connect), the outbox (sent again with the same ids), the unread count, the
+    /// recovery session and the read positions (the unconfirmed ones sent again once live).
     pub fn restore(cfg: AppConfig, seed: u64, now: Instant, bytes: &[u8]) -> Result<Self, SnapshotError> {
         let version = postcard::take_from_bytes::<u16>(bytes).map_err(|_| SnapshotError::Corrupt)?.0;
         if version != SNAPSHOT_VERSION {
@@ -136,11 +160,22 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         let b = snap.body;
         for id in b.conversations {
             let id = heapless::String::try_from(id).map_err(|_| SnapshotError::TooLarge)?;
-            rt.state.conversations.push(Conversation { id, state: ConvState::Waiting }).map_err(|_| SnapshotError::TooLarge)?;
+            rt.state.conversations.push(Conversation::new(id)).map_err(|_| SnapshotError::TooLarge)?;
         }
         for m in b.outbox {
-            let entry = Entry { id: m.id, conversation: m.conversation, content: m.content, expires_at: now.as_millis() + m.ttl_left_ms };
+            let entry = Entry {
+                id: m.id,
+                conversation: m.conversation,
+                content: m.content,
+                expires_at: now.as_millis() + m.ttl_left_ms,
+            };
             rt.state.outbox.insert(&entry).map_err(|_| SnapshotError::TooLarge)?;
+        }
+        for r in b.read_positions {
+            let c = rt.state.conversations.iter_mut().find(|c| c.id == r.conversation).ok_or(SnapshotError::Corrupt)?;
+            let message_id = heapless::String::try_from(r.message_id).map_err(|_| SnapshotError::TooLarge)?;
+            let sync = if r.pending { ReceiptSync::Pending } else { ReceiptSync::Done };
+            c.read = Some(ReadPosition { message_id, sync });
         }
         rt.state.outbox.set_counter(b.next_message);
         rt.state.unread.set_from_server(b.unread);
