@@ -521,6 +521,9 @@ struct Host<const OUT: usize, const IN: usize> {
     /// Per namespace, the emits accepted and not yet sent (nor discarded as documented),
     /// in order.
     owed: BTreeMap<String, std::collections::VecDeque<u64>>,
+    /// Per accepted emit, the least and largest length its packet frame can have (the ack
+    /// id is the client's): matches `EmitTooLarge` reports to the emit they dropped.
+    emit_len: BTreeMap<u64, (usize, usize, usize)>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -635,6 +638,7 @@ impl<const OUT: usize, const IN: usize> Host<OUT, IN> {
             emit_seq: 0,
             b6_tainted: false,
             owed: BTreeMap::new(),
+            emit_len: BTreeMap::new(),
         }
     }
 
@@ -1293,6 +1297,26 @@ impl<const OUT: usize, const IN: usize> Host<OUT, IN> {
         let status = status.or(handle.map(|_| if wire_up { EmitStatus::Queued } else { EmitStatus::Buffered }));
         if err.is_none() && !matches!(kind, EmitKind::Volatile) {
             self.owed.entry(name_ns.to_string()).or_default().push_back(seq);
+            let n = u8::try_from(atts.len()).unwrap_or(u8::MAX);
+            let with_ack = handle.is_some();
+            let len = |ack_id: Option<u64>| {
+                let ev = tidings::wire::OutgoingEvent {
+                    namespace: name_ns,
+                    ack_id,
+                    name: ev_name,
+                    args: &args,
+                    attachments: n,
+                };
+                let lim = tidings::wire::Limits { max_frame_len: usize::MAX, ..tidings::wire::Limits::DEFAULT };
+                match ev.encode(&mut [], &lim, true) {
+                    Ok(l) | Err(tidings::wire::EncodeError::BufferTooSmall { needed: l }) => l,
+                    Err(_) => 0,
+                }
+            };
+            let (lo, hi) =
+                if with_ack { (len(Some(0)), len(Some(tidings::wire::MAX_ACK_ID))) } else { (len(None), len(None)) };
+            let biggest_attachment = atts.iter().map(|a| a.len()).max().unwrap_or(0);
+            self.emit_len.insert(seq, (lo, hi, biggest_attachment));
         }
         self.drain(b)?;
         if b.closes.len() > closes_before {
@@ -1322,6 +1346,17 @@ impl<const OUT: usize, const IN: usize> Host<OUT, IN> {
     }
 
     /// Drains every output, checking each as it comes.
+    /// Forgets the owed emits of `ns` that cannot fit the handshake's maxPayload: the client
+    /// drops them with `EmitTooLarge` when the namespace connects.
+    fn forget_doomed(&mut self, ns: &str) {
+        let Some(max) = self.tp.handshake else { return };
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        let lens = &self.emit_len;
+        if let Some(q) = self.owed.get_mut(ns) {
+            q.retain(|seq| lens.get(seq).is_none_or(|&(lo, _, att)| lo.max(att) <= max));
+        }
+    }
+
     fn drain(&mut self, b: &mut Batch) -> Result<(), TestCaseError> {
         loop {
             let mut progressed = false;
@@ -1487,6 +1522,9 @@ impl<const OUT: usize, const IN: usize> Host<OUT, IN> {
                             }
                             tidings::wire::EventName::Number(_) => None,
                         }) {
+                            // Emits too large for this server are dropped (`EmitTooLarge`, which
+                            // may come later in the same batch): they are not owed.
+                            self.forget_doomed(&ns);
                             let owed = self.owed.entry(ns.clone()).or_default();
                             let front = owed.front().copied();
                             let known = owed.contains(&seq);
@@ -1519,8 +1557,17 @@ impl<const OUT: usize, const IN: usize> Host<OUT, IN> {
 
     fn on_event(&mut self, ev: Ev, b: &mut Batch) -> Result<(), TestCaseError> {
         self.log(format!("  ev {ev:?}"));
+        // A namespace refused at any time (a CONNECT_ERROR, or its auth timing out on a live
+        // connection) drops its buffered emits, as documented.
+        if let Ev::ConnectError { ns, .. } | Ev::AuthFailed { ns, .. } = &ev {
+            self.owed.remove(ns);
+        }
         let policy = self.cfg.reconnect;
         match &ev {
+            Ev::EmitTooLarge { ns, .. } => {
+                // Buffered emits over the handshake's maxPayload are dropped, as documented.
+                self.forget_doomed(ns);
+            }
             Ev::Ack { ack, outcome } => {
                 check!(self, self.outstanding.remove(ack), "[3] Ack for handle {ack} that is unknown or already ended");
                 match outcome {

@@ -79,6 +79,7 @@ impl<const OUT: usize, const IN: usize> Client<OUT, IN> {
         // Going offline fires nothing first: a reconnection due now must not open a
         // socket on a network that is gone.
         if online == self.online {
+            self.fire_due(now);
             return;
         }
         self.online = online;
