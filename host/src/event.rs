@@ -1,7 +1,7 @@
 //! Owned copies of the core's events (which borrow from the client's queue).
 
 use serde_json::Value;
-use tidings::app::{AppEvent, SendOutcome};
+use tidings::app::{AppEvent, CallState, RateClass, ReplyOutcome, SendOutcome, SignalKind};
 use tidings::client::{AckOutcome, ClientEvent, DisconnectReason};
 
 /// How an ack ended.
@@ -107,6 +107,72 @@ pub enum Event {
     UnreadCount {
         count: u32,
     },
+    /// What is known about a user's presence changed.
+    Presence {
+        user_id: String,
+        online: bool,
+    },
+    /// Someone read a conversation up to a message.
+    ReadReceipt {
+        conversation_id: String,
+        user_id: String,
+        message_id: String,
+    },
+    /// Someone added (`added`) or removed a reaction.
+    Reaction {
+        conversation_id: String,
+        message_id: String,
+        user_id: String,
+        emoji: String,
+        added: bool,
+    },
+    /// The answer to an acked app command (`ack` is the handle's number): `Ok(answer)`, or
+    /// `Err(code)` with the server's code, `"rate_limited"` (then `retry_after_ms`) or
+    /// `"no_answer"`.
+    Reply {
+        ack: u64,
+        outcome: Result<Value, String>,
+        retry_after_ms: Option<u64>,
+    },
+    /// A call changed state or a signal arrived (its kind and payload).
+    Call {
+        call_id: String,
+        peer: String,
+        state: CallState,
+        signal: Option<(SignalKind, Value)>,
+    },
+    /// The upload needs these bytes of the file.
+    UploadChunkNeeded {
+        upload_id: String,
+        index: u32,
+        offset: u64,
+        len: u32,
+    },
+    /// The server acknowledged more of an upload.
+    UploadProgress {
+        upload_id: String,
+        acked_bytes: u64,
+        total_bytes: u64,
+    },
+    /// The server has the whole file.
+    UploadFinished {
+        upload_id: String,
+        total_bytes: u64,
+    },
+    /// An upload ended without the whole file on the server.
+    UploadFailed {
+        upload_id: String,
+        reason: String,
+    },
+    /// The server blocked a class of commands for a while.
+    RateLimited {
+        class: RateClass,
+        retry_after_ms: u64,
+    },
+    /// A server rate limit block ended.
+    RateLimitLifted {
+        class: RateClass,
+    },
     /// Another app-layer event, as its Debug text.
     App(String),
 }
@@ -164,6 +230,48 @@ impl Event {
             },
             AppEvent::Notification { id, raw } => Event::Notification { id: id.into(), raw: json(raw) },
             AppEvent::UnreadCount { count } => Event::UnreadCount { count },
+            AppEvent::Presence { user_id, online } => Event::Presence { user_id: user_id.into(), online },
+            AppEvent::ReadReceipt { conversation_id, user_id, message_id } => Event::ReadReceipt {
+                conversation_id: conversation_id.into(),
+                user_id: user_id.into(),
+                message_id: message_id.into(),
+            },
+            AppEvent::Reaction { conversation_id, message_id, user_id, emoji, added } => Event::Reaction {
+                conversation_id: conversation_id.into(),
+                message_id: message_id.into(),
+                user_id: user_id.into(),
+                emoji: emoji.into(),
+                added,
+            },
+            AppEvent::Reply { ack, outcome } => {
+                let (outcome, retry_after_ms) = match outcome {
+                    ReplyOutcome::Ok { answer } => (Ok(json(answer)), None),
+                    ReplyOutcome::Refused { reason } => (Err(reason.to_string()), None),
+                    ReplyOutcome::RateLimited { retry_after_ms } => (Err("rate_limited".into()), Some(retry_after_ms)),
+                    ReplyOutcome::NoAnswer => (Err("no_answer".into()), None),
+                };
+                Event::Reply { ack: ack.0, outcome, retry_after_ms }
+            }
+            AppEvent::Call { call_id, peer, state, signal } => Event::Call {
+                call_id: call_id.into(),
+                peer: peer.into(),
+                state,
+                signal: signal.map(|s| (s.kind, json(s.payload))),
+            },
+            AppEvent::UploadChunkNeeded { upload_id, index, offset, len } => {
+                Event::UploadChunkNeeded { upload_id: upload_id.into(), index, offset, len }
+            }
+            AppEvent::UploadProgress { upload_id, acked_bytes, total_bytes } => {
+                Event::UploadProgress { upload_id: upload_id.into(), acked_bytes, total_bytes }
+            }
+            AppEvent::UploadFinished { upload_id, total_bytes } => {
+                Event::UploadFinished { upload_id: upload_id.into(), total_bytes }
+            }
+            AppEvent::UploadFailed { upload_id, reason } => {
+                Event::UploadFailed { upload_id: upload_id.into(), reason: reason.into() }
+            }
+            AppEvent::RateLimited { class, retry_after_ms } => Event::RateLimited { class, retry_after_ms },
+            AppEvent::RateLimitLifted { class } => Event::RateLimitLifted { class },
             #[allow(unreachable_patterns)]
             ref other => Event::App(format!("{other:?}")),
         }
