@@ -165,6 +165,8 @@ enum ConvState {
     Waiting,
     Joining(AckHandle),
     Joined,
+    /// The join got no answer on this connection: sent again on the next input.
+    Retry,
 }
 
 #[derive(Debug, Clone)]
@@ -599,6 +601,7 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
             self.state.on_client_event(now, &mut self.client, ev);
         }
         self.state.fire_timers(now, &mut self.client);
+        self.state.retry_joins(now, &mut self.client);
         if self.state.phase == SyncPhase::Live {
             let s = &mut self.state;
             if !s.rate.is_blocked(RateClass::Messages, now) {
@@ -666,6 +669,18 @@ impl<const OUT: usize, const IN: usize> State<OUT, IN> {
         let _ = client.emit_volatile(now, "/", event, &[&arg]);
     }
 
+    /// Sends again the joins that got no answer on this connection.
+    fn retry_joins(&mut self, now: Instant, client: &mut Client<OUT, IN>) {
+        if self.phase == SyncPhase::Offline {
+            return;
+        }
+        for i in 0..self.conversations.len() {
+            if self.conversations[i].state == ConvState::Retry {
+                self.send_join(now, client, i);
+            }
+        }
+    }
+
     fn send_join(&mut self, now: Instant, client: &mut Client<OUT, IN>, i: usize) {
         let arg = conversation_arg(&self.conversations[i].id);
         match client.emit_with_ack(now, "/", self.cfg.contract.join, &[&arg], None) {
@@ -679,7 +694,7 @@ impl<const OUT: usize, const IN: usize> State<OUT, IN> {
 
     fn finish_sync_if_done(&mut self) {
         if self.phase == SyncPhase::Rejoining
-            && !self.conversations.iter().any(|c| matches!(c.state, ConvState::Joining(_)))
+            && !self.conversations.iter().any(|c| matches!(c.state, ConvState::Joining(_) | ConvState::Retry))
         {
             self.phase = SyncPhase::Live;
             push_event(&mut self.events, &AppEvent::Synced { recovered: self.recovered });
@@ -776,8 +791,12 @@ impl<const OUT: usize, const IN: usize> State<OUT, IN> {
                     push_event(&mut self.events, &AppEvent::Removed { conversation_id: &c.id, reason });
                 }
             }
-            // No answer: still wanted; joined again on the next connect.
-            _ => self.conversations[i].state = ConvState::Waiting,
+            // No answer: still wanted. While connected it is joined again (and `Synced`
+            // waits for it); otherwise on the next connect.
+            _ => {
+                self.conversations[i].state =
+                    if self.phase == SyncPhase::Offline { ConvState::Waiting } else { ConvState::Retry }
+            }
         }
         self.finish_sync_if_done();
     }

@@ -239,25 +239,40 @@ impl<const N: usize> Outbox<N> {
         scratch: &mut [u8],
         events: &mut RecordQueue<IN>,
     ) {
-        let (copy, payload) = scratch.split_at_mut(scratch.len() / 2);
         let mut index = 0;
         loop {
             // Find the next waiting record at or after `index`, copying its body out so
-            // that the queue can be updated while the client is called.
+            // that the queue can be updated while the client is called. The rest of the
+            // scratch buffer takes the payload.
             let mut found = None;
             let mut i = 0;
+            let room = scratch.len();
             self.queue.update_headers(|r| {
-                if found.is_none() && i >= index && r.tag == WAITING && r.body.len() <= copy.len() {
-                    copy[..r.body.len()].copy_from_slice(r.body);
-                    found = Some((i, r.body.len()));
+                if found.is_none() && i >= index && r.tag == WAITING {
+                    let fits = r.body.len() <= room;
+                    if fits {
+                        scratch[..r.body.len()].copy_from_slice(r.body);
+                    }
+                    found = Some((i, r.body.len(), fits));
                 }
                 i += 1;
                 None
             });
-            let Some((at, len)) = found else { return };
+            let Some((at, len, fits)) = found else { return };
             index = at + 1;
-            let Ok(entry) = postcard::from_bytes::<Entry<'_>>(&copy[..len]) else { continue };
-            let Some(text) = write_payload(payload, &entry) else { continue };
+            let (copy, payload) = scratch.split_at_mut(len.min(room));
+            let entry = if fits { postcard::from_bytes::<Entry<'_>>(copy).ok() } else { None };
+            let text = entry.as_ref().and_then(|e| write_payload(payload, e));
+            let (Some(entry), Some(text)) = (entry, text) else {
+                // Larger than this build can stage for sending: it can never go out, so it
+                // fails now, in its place, rather than waiting to expire.
+                let id = self.id_at(at);
+                self.remove_at(at);
+                index = at;
+                let outcome = SendOutcome::Failed { reason: "payload_too_large" };
+                push_event(events, &AppEvent::Send { client_message_id: &id, outcome });
+                continue;
+            };
             match client.emit_with_ack(now, "/", cfg.contract.send_message, &[text], None) {
                 Ok(handle) => self.set_tag(at, IN_FLIGHT, handle.0 + 1),
                 // The connection's buffers are full: try again on the next input.

@@ -31,6 +31,25 @@ impl<const N: usize> RecentIds<N> {
         true
     }
 
+    /// The ids' hashes, oldest first (forgotten ones left out), for snapshots.
+    pub(crate) fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        let (older, newer) = if self.len < N {
+            (&self.hashes[..0], &self.hashes[..self.len])
+        } else {
+            (&self.hashes[self.next..], &self.hashes[..self.next])
+        };
+        older.iter().chain(newer).copied().filter(|&h| h != 0)
+    }
+
+    /// Records a hash from [`RecentIds::hashes`] (restoring a snapshot).
+    pub(crate) fn insert_hash(&mut self, h: u64) {
+        if h != 0 && !self.hashes[..self.len].contains(&h) {
+            self.hashes[self.next] = h;
+            self.next = (self.next + 1) % N;
+            self.len = (self.len + 1).min(N);
+        }
+    }
+
     pub(crate) fn remove(&mut self, id: &str) -> bool {
         let h = fnv1a(id.as_bytes());
         match self.hashes[..self.len].iter().position(|&x| x == h) {

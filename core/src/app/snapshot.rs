@@ -59,6 +59,8 @@ struct Body<'a> {
     outbox: Vec<StoredMessage<'a>, MAX_OUTBOX_MESSAGES>,
     next_message: u64,
     unread: u32,
+    /// The notifications counted in `unread` (FNV-1a hashes of their ids).
+    unread_ids: Vec<u64, 64>,
     #[serde(borrow)]
     recovery: Option<(&'a str, &'a str)>,
     /// The own read positions, in conversation order.
@@ -82,9 +84,25 @@ struct StoredMessage<'a> {
     ttl_left_ms: u64,
 }
 
-fn checksum(body: &Body<'_>, scratch: &mut [u8]) -> Result<u64, SnapshotError> {
-    let bytes = postcard::to_slice(body, scratch).map_err(|_| SnapshotError::BufferTooSmall)?;
-    Ok(super::recent::fnv1a(bytes))
+/// A postcard output that keeps nothing but the FNV-1a hash of the bytes it is given, so
+/// the body is hashed as it is serialised, with no buffer of its size.
+struct Fnv(u64);
+
+impl postcard::ser_flavors::Flavor for Fnv {
+    type Output = u64;
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0 = (self.0 ^ u64::from(data)).wrapping_mul(0x0000_0100_0000_01b3);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<u64> {
+        Ok(self.0)
+    }
+}
+
+fn checksum(body: &Body<'_>) -> Result<u64, SnapshotError> {
+    postcard::serialize_with_flavor(body, Fnv(0xcbf2_9ce4_8422_2325)).map_err(|_| SnapshotError::Corrupt)
 }
 
 impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
@@ -118,7 +136,7 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         if overflow {
             return Err(SnapshotError::BufferTooSmall);
         }
-        let (stored, rest) = self.scratch.split_at_mut(used);
+        let stored = &self.scratch[..used];
         let mut outbox = Vec::new();
         for (at, n) in copies {
             let e: Entry<'_> = postcard::from_bytes(&stored[at..at + n]).map_err(|_| SnapshotError::Corrupt)?;
@@ -134,10 +152,11 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
             outbox,
             next_message: self.state.outbox.counter(),
             unread: self.state.unread.count,
+            unread_ids: self.state.unread.counted().collect(),
             recovery: self.client.recovery_session("/"),
             read_positions,
         };
-        let snap = SnapshotV1 { version: SNAPSHOT_VERSION, checksum: checksum(&body, rest)?, body };
+        let snap = SnapshotV1 { version: SNAPSHOT_VERSION, checksum: checksum(&body)?, body };
         postcard::to_slice(&snap, out).map(|s| s.len()).map_err(|_| SnapshotError::BufferTooSmall)
     }
 
@@ -154,7 +173,7 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
             return Err(SnapshotError::Corrupt);
         }
         let mut rt = Self::new(cfg, seed);
-        if checksum(&snap.body, &mut rt.scratch)? != snap.checksum {
+        if checksum(&snap.body)? != snap.checksum {
             return Err(SnapshotError::Corrupt);
         }
         let b = snap.body;
@@ -179,6 +198,9 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         }
         rt.state.outbox.set_counter(b.next_message);
         rt.state.unread.set_from_server(b.unread);
+        for h in b.unread_ids {
+            rt.state.unread.restore_counted(h);
+        }
         if let Some((pid, offset)) = b.recovery {
             rt.client.restore_recovery_session("/", pid, offset).map_err(|_| SnapshotError::Corrupt)?;
         }

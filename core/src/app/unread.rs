@@ -35,6 +35,16 @@ impl Unread {
         }
     }
 
+    /// The notifications counted as unread (hashes, oldest first), for snapshots: a
+    /// restored instance must not count them again.
+    pub(crate) fn counted(&self) -> impl Iterator<Item = u64> + '_ {
+        self.unread_ids.hashes()
+    }
+
+    pub(crate) fn restore_counted(&mut self, h: u64) {
+        self.unread_ids.insert_hash(h);
+    }
+
     pub(crate) fn mark_all_read(&mut self) {
         self.count = 0;
         self.unread_ids = RecentIds::new();
