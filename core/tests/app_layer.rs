@@ -239,6 +239,9 @@ fn a_full_outbox_is_an_error_at_send_time() {
     assert_eq!(app.rt.send_message(app.t(), "c1", "3"), Err(AppError::OutboxFull));
     assert_eq!(app.rt.send_message(app.t(), "c1", "{oops"), Err(AppError::InvalidContent));
     assert_eq!(app.rt.send_message(app.t(), "", "1"), Err(AppError::InvalidId));
+    // Ids are written into JSON as they are: control characters are refused too.
+    assert_eq!(app.rt.send_message(app.t(), "c\u{1}", "1"), Err(AppError::InvalidId));
+    assert_eq!(app.rt.join(app.t(), "c\n1"), Err(AppError::InvalidId));
     assert_eq!(app.rt.outbox_len(), 2);
 }
 

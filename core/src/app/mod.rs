@@ -304,7 +304,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// Concatenates `parts` into `out`; `None` if it does not fit.
-fn write_parts<'b>(out: &'b mut [u8], parts: &[&str]) -> Option<&'b str> {
+pub(crate) fn write_parts<'b>(out: &'b mut [u8], parts: &[&str]) -> Option<&'b str> {
     let mut len = 0;
     for p in parts {
         out.get_mut(len..len + p.len())?.copy_from_slice(p.as_bytes());
@@ -479,10 +479,10 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         if self.state.conversations.iter().any(|c| c.id == conversation_id) {
             return Ok(());
         }
-        let id = String::try_from(conversation_id).map_err(|_| AppError::InvalidId)?;
-        if id.is_empty() || id.contains(['"', '\\']) {
+        if !valid_id(conversation_id) {
             return Err(AppError::InvalidId);
         }
+        let id = String::try_from(conversation_id).map_err(|_| AppError::InvalidId)?;
         self.state.conversations.push(Conversation::new(id)).map_err(|_| AppError::TooManyConversations)?;
         if self.state.phase != SyncPhase::Offline {
             let i = self.state.conversations.len() - 1;
@@ -526,7 +526,7 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         conversation_id: &str,
         content: &str,
     ) -> Result<String<{ outbox::ID_LEN }>, AppError> {
-        if conversation_id.is_empty() || conversation_id.len() > MAX_ID_LEN || conversation_id.contains(['"', '\\']) {
+        if !valid_id(conversation_id) {
             return Err(AppError::InvalidId);
         }
         crate::wire::check_arg(content, &self.state.cfg.client.limits).map_err(|_| AppError::InvalidContent)?;

@@ -310,7 +310,7 @@ impl<const N: usize> Outbox<N> {
 
 /// `{"conversationId":"…","content":…,"clientMessageId":"…"}` into `out`.
 fn write_payload<'b>(out: &'b mut [u8], e: &Entry<'_>) -> Option<&'b str> {
-    let parts: [&str; 7] = [
+    let parts = [
         "{\"conversationId\":\"",
         e.conversation,
         "\",\"content\":",
@@ -319,10 +319,5 @@ fn write_payload<'b>(out: &'b mut [u8], e: &Entry<'_>) -> Option<&'b str> {
         e.id,
         "\"}",
     ];
-    let mut len = 0;
-    for p in parts {
-        out.get_mut(len..len + p.len())?.copy_from_slice(p.as_bytes());
-        len += p.len();
-    }
-    core::str::from_utf8(&out[..len]).ok()
+    super::write_parts(out, &parts)
 }
