@@ -1,17 +1,16 @@
 //! A scripted server for the app layer's feature tests (the pattern of app_layer.rs):
 //! the `Realtime` under test, simulated time, every frame sent recorded as text (binary
-//! frames as `<bin HEX>`), every app event as canonical JSON.
+//! frames as `<bin HEX>`), every app event as JSON (`app_json`).
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
-use tidings::app::{AppConfig, AppEvent, CallState, Realtime, ReplyOutcome, SendOutcome};
+use tidings::app::{AppConfig, AppEvent};
 use tidings::client::{TransportCause, TransportCommand, TransportId};
 use tidings::wire::{Frame, FrameKind};
 use tidings::Instant;
 
-use crate::support::sim::event_json;
-
-pub type Rt = Realtime<8192, 8192>;
+use crate::support::app::app_event_json;
+pub use crate::support::app::Rt;
 
 pub const HS: &str = r#"0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
@@ -23,77 +22,17 @@ pub struct App {
     pub events: Vec<Value>,
 }
 
-pub fn call_state(s: &CallState) -> Value {
-    match s {
-        CallState::Ended(reason) => json!({"ended": format!("{reason:?}")}),
-        other => json!(format!("{other:?}")),
-    }
-}
-
-/// The canonical JSON of an app event.
+/// The JSON of an app event these tests assert: the canonical form (`app_event_json`)
+/// without the raw objects of messages, notifications and deliveries.
 pub fn app_json(e: &AppEvent<'_>) -> Value {
-    let raw = |s: &str| serde_json::from_str::<Value>(s).unwrap();
-    match e {
-        AppEvent::Client(c) => event_json(c),
-        AppEvent::Joined { conversation_id } => json!({"app": "joined", "conversation": conversation_id}),
-        AppEvent::Removed { conversation_id, reason } => {
-            json!({"app": "removed", "conversation": conversation_id, "reason": reason})
-        }
-        AppEvent::Synced { recovered } => json!({"app": "synced", "recovered": recovered}),
-        AppEvent::Message(m) => json!({"app": "message", "id": m.id, "conversation": m.conversation_id}),
-        AppEvent::Send { client_message_id, outcome } => {
-            let o = match outcome {
-                SendOutcome::Delivered { .. } => json!("delivered"),
-                SendOutcome::Failed { reason } => json!({"failed": reason}),
-                SendOutcome::Expired => json!("expired"),
-            };
-            json!({"app": "send", "id": client_message_id, "outcome": o})
-        }
-        AppEvent::Typing { conversation_id, typers_json } => {
-            json!({"app": "typing", "conversation": conversation_id, "typers": raw(typers_json)})
-        }
-        AppEvent::Notification { id, .. } => json!({"app": "notification", "id": id}),
-        AppEvent::UnreadCount { count } => json!({"app": "unread", "count": count}),
-        AppEvent::Presence { user_id, online } => json!({"app": "presence", "user": user_id, "online": online}),
-        AppEvent::ReadReceipt { conversation_id, user_id, message_id } => {
-            json!({"app": "read_receipt", "conversation": conversation_id, "user": user_id, "message": message_id})
-        }
-        AppEvent::Reaction { conversation_id, message_id, user_id, emoji, added } => json!({"app": "reaction",
-            "conversation": conversation_id, "message": message_id, "user": user_id, "emoji": emoji, "added": added}),
-        AppEvent::Reply { ack, outcome } => {
-            let o = match outcome {
-                ReplyOutcome::Ok { answer } => json!({"ok": raw(answer)}),
-                ReplyOutcome::Refused { reason } => json!({"refused": reason}),
-                ReplyOutcome::RateLimited { retry_after_ms } => json!({"rate_limited": retry_after_ms}),
-                ReplyOutcome::NoAnswer => json!("no_answer"),
-            };
-            json!({"app": "reply", "ack": ack.0, "outcome": o})
-        }
-        AppEvent::Call { call_id, peer, state, signal } => {
-            let mut v = json!({"app": "call", "call": call_id, "peer": peer, "state": call_state(state)});
-            if let Some(s) = signal {
-                v["signal"] = json!({"type": s.kind.as_str(), "payload": raw(s.payload)});
-            }
-            v
-        }
-        AppEvent::UploadChunkNeeded { upload_id, index, offset, len } => {
-            json!({"app": "chunk_needed", "upload": upload_id, "index": index, "offset": offset, "len": len})
-        }
-        AppEvent::UploadProgress { upload_id, acked_bytes, total_bytes } => {
-            json!({"app": "upload_progress", "upload": upload_id, "acked": acked_bytes, "total": total_bytes})
-        }
-        AppEvent::UploadFinished { upload_id, total_bytes } => {
-            json!({"app": "upload_finished", "upload": upload_id, "total": total_bytes})
-        }
-        AppEvent::UploadFailed { upload_id, reason } => {
-            json!({"app": "upload_failed", "upload": upload_id, "reason": reason})
-        }
-        AppEvent::RateLimited { class, retry_after_ms } => {
-            json!({"app": "rate_limited", "class": format!("{class:?}"), "retry_after_ms": retry_after_ms})
-        }
-        AppEvent::RateLimitLifted { class } => json!({"app": "rate_limit_lifted", "class": format!("{class:?}")}),
-        other => json!({"app": "unknown", "debug": format!("{other:?}")}),
+    let mut v = app_event_json(e);
+    match v.get("app").and_then(Value::as_str) {
+        Some("message") => v = json!({"app": "message", "id": v["id"], "conversation": v["conversation"]}),
+        Some("notification") => v = json!({"app": "notification", "id": v["id"]}),
+        Some("send") if v["outcome"].get("delivered").is_some() => v["outcome"] = json!("delivered"),
+        _ => {}
     }
+    v
 }
 
 impl App {

@@ -1,1 +1,4 @@
+#[macro_use]
 pub mod sim;
+pub mod app;
+pub mod steps;

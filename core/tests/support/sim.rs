@@ -1,20 +1,113 @@
 //! A deterministic simulation harness (in the spirit of quinn-proto's `Pair`): the
-//! client under test, simulated time that can jump to the next deadline, and every output
-//! drained into owned, language-neutral JSON values so tests and scenario files can assert
-//! transcripts frame by frame.
+//! machine under test (the client, or the app layer over it), simulated time that can jump
+//! to the next deadline, and every output drained into owned, language-neutral JSON values
+//! so tests and scenario files can assert transcripts frame by frame.
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
 use tidings::client::{
-    AckHandle, AckOutcome, Client, ClientEvent, Config, DisconnectReason, TransportCause, TransportCommand, TransportId,
+    AckHandle, AckOutcome, Client, ClientError, ClientEvent, Config, ConnectionState, DisconnectReason, Transmit,
+    TransportCause, TransportCommand, TransportId,
 };
 use tidings::wire::{Frame, FrameKind};
 use tidings::Instant;
 
 pub type SimClient = Client<8192, 8192>;
 
-pub struct Sim {
-    pub client: Box<SimClient>,
+/// What the simulation drives: the inputs and outputs the client and the app layer share
+/// (the host's run loop is the same for both).
+pub trait Machine {
+    fn poll_transport(&mut self) -> Option<TransportCommand>;
+    fn poll_transmit(&mut self) -> Option<Transmit<'_>>;
+    /// The next event in its canonical JSON form.
+    fn poll_event_json(&mut self) -> Option<Value>;
+    fn poll_timeout(&self) -> Option<Instant>;
+    fn handle_timeout(&mut self, now: Instant);
+    fn handle_transport_opened(&mut self, now: Instant, id: TransportId);
+    fn handle_transport_closed(&mut self, now: Instant, id: TransportId, cause: TransportCause);
+    fn handle_frame(&mut self, now: Instant, id: TransportId, frame: Frame<'_>) -> Result<(), ClientError>;
+    fn connect(&mut self, now: Instant);
+    fn disconnect(&mut self, now: Instant);
+    fn set_network(&mut self, now: Instant, online: bool);
+    fn set_foreground(&mut self, now: Instant, foreground: bool);
+    fn provide_auth(&mut self, now: Instant, namespace: &str, auth: Option<&str>) -> Result<(), ClientError>;
+    /// The connection's state.
+    fn connection_state(&mut self) -> ConnectionState;
+}
+
+/// Implements the inputs and the transport outputs of [`Machine`] by the type's own
+/// methods of the same names.
+macro_rules! delegate_machine {
+    () => {
+        fn poll_transport(&mut self) -> Option<tidings::client::TransportCommand> {
+            Self::poll_transport(self)
+        }
+        fn poll_transmit(&mut self) -> Option<tidings::client::Transmit<'_>> {
+            Self::poll_transmit(self)
+        }
+        fn poll_timeout(&self) -> Option<tidings::Instant> {
+            Self::poll_timeout(self)
+        }
+        fn handle_timeout(&mut self, now: tidings::Instant) {
+            Self::handle_timeout(self, now)
+        }
+        fn handle_transport_opened(&mut self, now: tidings::Instant, id: tidings::client::TransportId) {
+            Self::handle_transport_opened(self, now, id)
+        }
+        fn handle_transport_closed(
+            &mut self,
+            now: tidings::Instant,
+            id: tidings::client::TransportId,
+            cause: tidings::client::TransportCause,
+        ) {
+            Self::handle_transport_closed(self, now, id, cause)
+        }
+        fn handle_frame(
+            &mut self,
+            now: tidings::Instant,
+            id: tidings::client::TransportId,
+            frame: tidings::wire::Frame<'_>,
+        ) -> Result<(), tidings::client::ClientError> {
+            Self::handle_frame(self, now, id, frame)
+        }
+        fn connect(&mut self, now: tidings::Instant) {
+            Self::connect(self, now)
+        }
+        fn disconnect(&mut self, now: tidings::Instant) {
+            Self::disconnect(self, now)
+        }
+        fn set_network(&mut self, now: tidings::Instant, online: bool) {
+            Self::set_network(self, now, online)
+        }
+        fn set_foreground(&mut self, now: tidings::Instant, foreground: bool) {
+            Self::set_foreground(self, now, foreground)
+        }
+        fn provide_auth(
+            &mut self,
+            now: tidings::Instant,
+            namespace: &str,
+            auth: Option<&str>,
+        ) -> Result<(), tidings::client::ClientError> {
+            Self::provide_auth(self, now, namespace, auth)
+        }
+    };
+}
+
+impl Machine for SimClient {
+    delegate_machine!();
+
+    fn poll_event_json(&mut self) -> Option<Value> {
+        self.poll_event().map(|e| event_json(&e))
+    }
+
+    fn connection_state(&mut self) -> ConnectionState {
+        self.state()
+    }
+}
+
+pub struct Sim<M: Machine = SimClient> {
+    /// The machine under test (named for the client; the app layer in app scenarios).
+    pub client: Box<M>,
     pub now: u64,
     /// The transport the host currently has (opened or opening).
     pub transport: Option<TransportId>,
@@ -100,10 +193,31 @@ pub fn event_json(ev: &ClientEvent<'_>) -> Value {
     }
 }
 
-impl Sim {
+impl Sim<SimClient> {
     pub fn new(config: Config, seed: u64) -> Self {
+        Sim::of(Box::new(SimClient::new(config, seed)))
+    }
+
+    /// Connects through handshake and auth to a connected main namespace.
+    pub fn connect_fully(&mut self, token: &str) {
+        self.client.connect(self.t());
+        self.pump();
+        self.opened();
+        self.recv(r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
+        self.client.provide_auth(self.t(), "/", Some(&format!(r#"{{"token":"{token}"}}"#))).unwrap();
+        self.pump();
+        self.recv(r#"40{"sid":"n1"}"#);
+        self.take_sent();
+        self.take_events();
+        self.take_commands();
+    }
+}
+
+impl<M: Machine> Sim<M> {
+    /// A simulation of `machine`, at time 0, with no transport.
+    pub fn of(machine: Box<M>) -> Self {
         Sim {
-            client: Box::new(SimClient::new(config, seed)),
+            client: machine,
             now: 0,
             transport: None,
             transport_open: false,
@@ -150,9 +264,8 @@ impl Sim {
                     FrameKind::Binary => json!({"binary_hex": hex::encode(tx.bytes)}),
                 });
             }
-            while let Some(ev) = self.client.poll_event() {
+            while let Some(v) = self.client.poll_event_json() {
                 progressed = true;
-                let v = event_json(&ev);
                 self.events.push(v);
             }
             if !progressed {
@@ -220,17 +333,10 @@ impl Sim {
         std::mem::take(&mut self.commands)
     }
 
-    /// Connects through handshake and auth to a connected main namespace.
-    pub fn connect_fully(&mut self, token: &str) {
-        self.client.connect(self.t());
-        self.pump();
-        self.opened();
-        self.recv(r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
-        self.client.provide_auth(self.t(), "/", Some(&format!(r#"{{"token":"{token}"}}"#))).unwrap();
-        self.pump();
-        self.recv(r#"40{"sid":"n1"}"#);
-        self.take_sent();
-        self.take_events();
-        self.take_commands();
+    /// The host lost its transport without the machine being told (a new process, e.g.
+    /// after restoring a snapshot).
+    pub fn forget_transport(&mut self) {
+        self.transport = None;
+        self.transport_open = false;
     }
 }
