@@ -602,6 +602,9 @@ impl<const OUT: usize, const IN: usize> Realtime<OUT, IN> {
         }
         self.state.fire_timers(now, &mut self.client);
         self.state.retry_joins(now, &mut self.client);
+        // A conversation left or removed while its join was unanswered may have been the
+        // last one the re-join waited for.
+        self.state.finish_sync_if_done();
         if self.state.phase == SyncPhase::Live {
             let s = &mut self.state;
             if !s.rate.is_blocked(RateClass::Messages, now) {
@@ -719,7 +722,11 @@ impl<const OUT: usize, const IN: usize> State<OUT, IN> {
                     for c in self.conversations.iter_mut() {
                         c.state = ConvState::Waiting;
                     }
-                    self.typing.clear_remote();
+                    // Nobody is known to be typing any more: every conversation that
+                    // showed typers is told (else the app would show them for good).
+                    while let Some(conversation) = self.typing.take_remote_conversation() {
+                        self.push_typers(&conversation);
+                    }
                     // Presence is unknown until the server says again after the connect.
                     self.presence.clear();
                     self.calls_connection_lost();

@@ -136,9 +136,12 @@ impl Typing {
         Some(self.remote.remove(i).conversation)
     }
 
-    /// Forgets every remote typer of a conversation (left, or disconnected).
-    pub(crate) fn clear_remote(&mut self) {
-        self.remote.clear();
+    /// Forgets the remote typers of one conversation (the first that has any) and returns
+    /// it, so that its now empty set can be reported; None when nobody is typing anywhere.
+    pub(crate) fn take_remote_conversation(&mut self) -> Option<String<MAX_ID_LEN>> {
+        let conversation = self.remote.first()?.conversation.clone();
+        self.remote.retain(|r| r.conversation != conversation);
+        Some(conversation)
     }
 
     /// The typers of a conversation as a JSON array of user ids (e.g. `["bob","carol"]`).
@@ -201,5 +204,11 @@ mod tests {
         assert_eq!(ty.typers_json("c1"), r#"["carol"]"#);
         assert!(ty.remote_stopped("c1", "carol"));
         assert_eq!(ty.typers_json("c1"), "[]");
+        assert!(ty.remote_typing(&cfg, t(7000), "c2", "bob"));
+        assert!(ty.remote_typing(&cfg, t(7000), "c1", "dave"));
+        assert!(ty.remote_typing(&cfg, t(7000), "c2", "erin"));
+        assert_eq!(ty.take_remote_conversation().unwrap(), "c2");
+        assert_eq!(ty.take_remote_conversation().unwrap(), "c1");
+        assert!(ty.take_remote_conversation().is_none());
     }
 }
