@@ -43,8 +43,9 @@ lint:
 ## included (host/tests/e2e.rs).
 unit: setup-servers
 	cargo test --workspace
-	@# The conformance replay again, showing how many vectors it replayed.
+	@# The conformance and scenario replays again, showing how much they replayed.
 	cargo test -p tidings --test conformance -- --show-output 2>&1 | grep -E "replayed|test result"
+	cargo test -p tidings --test scenarios --test app_scenarios -- --show-output 2>&1 | grep -E "replayed|test result"
 
 ## The reference servers' own tests (socket.io-client against the npm server; the
 ## python peer's self-test).
