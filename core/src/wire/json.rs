@@ -52,15 +52,6 @@ pub(crate) struct Span {
     pub end: usize,
 }
 
-/// What a full scan learned about the top-level value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Outline {
-    /// The top-level value.
-    pub top: Span,
-    /// If the top-level value is a non-empty array: its first element.
-    pub first: Option<Span>,
-}
-
 /// Placeholder bookkeeping for one open container (binary packets only).
 #[derive(Clone, Copy)]
 struct Level {
@@ -84,13 +75,18 @@ enum KeyTag {
 
 const LEVEL: Level = Level { key: KeyTag::Other, placeholder: false, num: None, has_num: false, start: 0 };
 
-/// Scans `text` as exactly one JSON value (surrounding whitespace allowed).
+/// Scans `text` as exactly one JSON value (surrounding whitespace allowed) and returns
+/// that value's kind.
 ///
 /// `max_depth` bounds container nesting (clamped to [`MAX_DEPTH_LIMIT`]).
 /// `attachments`: when `Some(n)`, every object with `"_placeholder": true` must carry a
 /// `"num"` that is an integer in `0..n` (Socket.IO binary packets); when `None`,
 /// placeholders are ordinary objects.
-pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result<Outline, JsonError> {
+///
+/// It only validates: spans are found afterwards, where needed, by [`first_element`] and
+/// [`skip_value`] on the validated text (an event needs the span of its name, nothing
+/// else), which keeps per-value bookkeeping out of the hot loop.
+pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result<JsonKind, JsonError> {
     match attachments {
         // The common case keeps no per-level state: nesting is a bitmask.
         None => scan_impl::<0>(text, max_depth, 0),
@@ -100,30 +96,27 @@ pub(crate) fn scan(text: &str, max_depth: u8, attachments: Option<u8>) -> Result
 
 /// The scanner. `PH` is the size of the placeholder stack: 0 (no placeholder checks, no
 /// per-level state at all) or [`MAX_DEPTH_LIMIT`].
+///
+/// Shape: one loop over values. Each turn scans one value at `pos`, then climbs out of
+/// every container the value completes until it finds a `,` (next element: loop again)
+/// or the end of the top-level value. Whitespace is handled where a token is expected,
+/// only after the common case (the next byte is the token) failed: `JSON.stringify`
+/// writes none.
 #[inline(always)]
-fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Result<Outline, JsonError> {
+fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Result<JsonKind, JsonError> {
     let b = text.as_bytes();
     let max_depth = max_depth.min(MAX_DEPTH_LIMIT) as usize;
     let mut levels = [LEVEL; PH];
     // Bit `d` is set when the container at depth `d + 1` is an object.
     let mut objects: u64 = 0;
     let mut depth = 0usize;
-    let mut pos = skip_ws(b, 0);
-    let top_start = pos;
-    // Start of the current element of the top-level container.
-    let mut elem_start = 0usize;
-    let top: Span;
-    let mut first: Option<Span> = None;
-    // Element index within the top-level array (only tracked at depth 1).
-    let mut top_index = 0usize;
+    let top_start = skip_ws(b, 0);
+    let mut pos = top_start;
 
     'value: loop {
         // ---- scan one value starting at `pos` ----
-        let start = pos;
-        if depth == 1 {
-            elem_start = start;
-        }
-        let kind = match b.get(pos) {
+        match b.get(pos) {
+            Some(b'"') => pos = skip_string(b, pos)?,
             Some(&open @ (b'{' | b'[')) => {
                 if depth >= max_depth {
                     return Err(JsonError::TooDeep(pos));
@@ -140,80 +133,56 @@ fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Res
                 depth += 1;
                 pos = skip_ws(b, pos + 1);
                 let close = if is_object { b'}' } else { b']' };
-                if b.get(pos) == Some(&close) {
-                    pos += 1;
-                    depth -= 1;
+                if b.get(pos) != Some(&close) {
                     if is_object {
-                        JsonKind::Object
-                    } else {
-                        JsonKind::Array
+                        pos = scan_key(b, pos, &mut levels, depth)?;
                     }
-                } else if is_object {
-                    pos = scan_key(b, pos, &mut levels, depth)?;
-                    continue 'value;
-                } else {
                     continue 'value;
                 }
-            }
-            Some(b'"') => {
-                pos = skip_string(b, pos)?;
-                JsonKind::String
+                // Empty: closed below like any other container.
             }
             Some(b'-' | b'0'..=b'9') => {
-                let (end, int) = scan_number(b, pos)?;
+                let (end, int) = scan_number::<PH>(b, pos)?;
                 if PH > 0 && depth > 0 && levels[depth - 1].key == KeyTag::Num {
                     levels[depth - 1].num = int;
                 }
                 pos = end;
-                JsonKind::Number
             }
             Some(b't') => {
                 pos = literal(b, pos, b"true")?;
                 if PH > 0 && depth > 0 && levels[depth - 1].key == KeyTag::Placeholder {
                     levels[depth - 1].placeholder = true;
                 }
-                JsonKind::Bool
             }
-            Some(b'f') => {
-                pos = literal(b, pos, b"false")?;
-                JsonKind::Bool
-            }
-            Some(b'n') => {
-                pos = literal(b, pos, b"null")?;
-                JsonKind::Null
+            Some(b'f') => pos = literal(b, pos, b"false")?,
+            Some(b'n') => pos = literal(b, pos, b"null")?,
+            Some(b' ' | b'\t' | b'\n' | b'\r') => {
+                pos = skip_ws(b, pos);
+                continue 'value;
             }
             _ => return Err(JsonError::Syntax(pos)),
-        };
-        let mut done = Span { kind, start, end: pos };
+        }
 
         // ---- after a value: close containers / move to the next element ----
-        loop {
-            if depth == 0 {
-                top = done;
-                break 'value;
-            }
+        while depth > 0 {
             let is_object = (objects >> (depth - 1)) & 1 == 1;
-            if depth == 1 && !is_object {
-                if top_index == 0 {
-                    first = Some(done);
-                }
-                top_index += 1;
+            let mut next = b.get(pos).copied();
+            if matches!(next, Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                pos = skip_ws(b, pos);
+                next = b.get(pos).copied();
             }
-            pos = skip_ws(b, pos);
-            match (b.get(pos), is_object) {
+            match (next, is_object) {
                 (Some(b','), true) => {
                     pos = scan_key(b, skip_ws(b, pos + 1), &mut levels, depth)?;
                     continue 'value;
                 }
                 (Some(b','), false) => {
-                    pos = skip_ws(b, pos + 1);
+                    pos += 1;
                     continue 'value;
                 }
                 (Some(b'}'), true) | (Some(b']'), false) => {
-                    depth -= 1;
-                    pos += 1;
                     if PH > 0 {
-                        let closed = levels[depth];
+                        let closed = levels[depth - 1];
                         if is_object && closed.placeholder {
                             let ok = matches!(closed.num, Some(num) if num < u32::from(attachments));
                             if !ok || !closed.has_num {
@@ -222,32 +191,34 @@ fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Res
                         }
                         // A closed container is not a scalar: it never sets its parent's
                         // placeholder flags.
-                        if depth > 0 {
-                            levels[depth - 1].key = KeyTag::Other;
+                        if depth > 1 {
+                            levels[depth - 2].key = KeyTag::Other;
                         }
                     }
-                    let kind = if is_object { JsonKind::Object } else { JsonKind::Array };
-                    // Only the top value's and the top-level elements' spans are used.
-                    let start = match depth {
-                        0 => top_start,
-                        1 => elem_start,
-                        _ => 0,
-                    };
-                    done = Span { kind, start, end: pos };
+                    depth -= 1;
+                    pos += 1;
                 }
                 _ => return Err(JsonError::Syntax(pos)),
             }
         }
+        break;
     }
 
     let end = skip_ws(b, pos);
     if end != b.len() {
         return Err(JsonError::Syntax(end));
     }
-    Ok(Outline { top, first })
+    Ok(match b[top_start] {
+        b'{' => JsonKind::Object,
+        b'[' => JsonKind::Array,
+        b'"' => JsonKind::String,
+        b't' | b'f' => JsonKind::Bool,
+        b'n' => JsonKind::Null,
+        _ => JsonKind::Number,
+    })
 }
 
-/// Scans `"key"` then `:` and returns the position of the value. With a placeholder
+/// Scans `"key"` then `:` and returns the position after the colon. With a placeholder
 /// stack (`PH > 0`), records which key it was in the container at `depth`.
 #[inline(always)]
 fn scan_key<const PH: usize>(b: &[u8], pos: usize, levels: &mut [Level; PH], depth: usize) -> Result<usize, JsonError> {
@@ -255,13 +226,13 @@ fn scan_key<const PH: usize>(b: &[u8], pos: usize, levels: &mut [Level; PH], dep
         return Err(JsonError::Syntax(pos));
     }
     let end = skip_string(b, pos)?;
-    let colon = skip_ws(b, end);
+    let colon = if b.get(end) == Some(&b':') { end } else { skip_ws(b, end) };
     if b.get(colon) != Some(&b':') {
         return Err(JsonError::Syntax(colon));
     }
     if PH == 0 {
         // Only binary packets look at keys.
-        return Ok(skip_ws(b, colon + 1));
+        return Ok(colon + 1);
     }
     let c = &mut levels[depth - 1];
     let raw = &b[pos + 1..end - 1];
@@ -286,7 +257,7 @@ fn scan_key<const PH: usize>(b: &[u8], pos: usize, levels: &mut [Level; PH], dep
     } else {
         KeyTag::Other
     };
-    Ok(skip_ws(b, colon + 1))
+    Ok(colon + 1)
 }
 
 #[inline(always)]
@@ -308,9 +279,10 @@ fn literal(b: &[u8], pos: usize, word: &[u8]) -> Result<usize, JsonError> {
     }
 }
 
-/// Scans a JSON number; also returns its value when it is a whole number in u32 range
-/// (the only numbers the placeholder check cares about).
-fn scan_number(b: &[u8], mut pos: usize) -> Result<(usize, Option<u32>), JsonError> {
+/// Scans a JSON number. With a placeholder stack (`PH > 0`), also returns its value when
+/// it is a whole number in u32 range (the only numbers the placeholder check cares about).
+#[inline(always)]
+fn scan_number<const PH: usize>(b: &[u8], mut pos: usize) -> Result<(usize, Option<u32>), JsonError> {
     let start = pos;
     let neg = b.get(pos) == Some(&b'-');
     if neg {
@@ -353,6 +325,9 @@ fn scan_number(b: &[u8], mut pos: usize) -> Result<(usize, Option<u32>), JsonErr
         }
         integral = false;
     }
+    if PH == 0 {
+        return Ok((pos, None));
+    }
     let value = if integral {
         parse_u32(&b[int_start..int_end])
     } else {
@@ -375,26 +350,69 @@ fn parse_u32(digits: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
+/// Finds the bytes that end a plain run inside a JSON string: `"`, `\\` and anything
+/// below 0x20. Sixteen bytes at a time, with SIMD where the target has it in its
+/// baseline (SSE2 on x86-64, NEON on aarch64, simd128 on wasm) through `wide`'s safe
+/// vectors (core forbids `unsafe`, and `core::arch` intrinsics need it outside
+/// `#[target_feature]` functions); SWAR on two 64-bit words elsewhere. Either way, bit
+/// `i` of the result is set when byte `i` of the chunk is special.
+mod special {
+    /// Whether `wide` maps its vectors onto real SIMD on this target (else SWAR is
+    /// faster than its lane-by-lane fallback).
+    const SIMD: bool = cfg!(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "x86", target_feature = "sse2"),
+        all(target_arch = "aarch64", target_feature = "neon"),
+        all(target_arch = "wasm32", target_feature = "simd128"),
+    ));
 
-/// The high bit of each byte of `x` that is `"`, `\` or below 0x20: the bytes that end a
-/// plain run inside a JSON string. Classic SWAR "has zero byte" / "has byte less than"
-/// tests. Bits above the lowest set one can be false positives (a borrow from a flagged
-/// byte), but the lowest set bit is always exact: it marks the first special byte.
-#[inline(always)]
-fn special_mask(x: u64) -> u64 {
-    let quote = x ^ (LO * u64::from(b'"'));
-    let backslash = x ^ (LO * u64::from(b'\\'));
-    let zero_q = quote.wrapping_sub(LO) & !quote;
-    let zero_b = backslash.wrapping_sub(LO) & !backslash;
-    let below_space = x.wrapping_sub(LO * 0x20) & !x;
-    (zero_q | zero_b | below_space) & HI
-}
+    #[inline(always)]
+    pub(super) fn mask16(chunk: &[u8; 16]) -> u32 {
+        if SIMD {
+            simd_mask16(chunk)
+        } else {
+            swar_mask16(chunk)
+        }
+    }
 
-#[cfg(test)]
-fn has_special(x: u64) -> bool {
-    special_mask(x) != 0
+    #[inline(always)]
+    pub(super) fn simd_mask16(chunk: &[u8; 16]) -> u32 {
+        use wide::u8x16;
+        let v = u8x16::new(*chunk);
+        let quote = v.simd_eq(u8x16::splat(b'"'));
+        let backslash = v.simd_eq(u8x16::splat(b'\\'));
+        // Unsigned `v < 0x20` as `min(v, 0x1f) == v`: SSE2 has no unsigned compare.
+        let control = v.min(u8x16::splat(0x1f)).simd_eq(v);
+        (quote | backslash | control).to_bitmask()
+    }
+
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+    /// The portable version of [`mask16`]: exact SWAR tests on two 64-bit words.
+    #[inline(always)]
+    pub(super) fn swar_mask16(chunk: &[u8; 16]) -> u32 {
+        let (lo, hi) = chunk.split_at(8);
+        let word = |w: &[u8]| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            word_mask(u64::from_le_bytes(a))
+        };
+        word(lo) | word(hi) << 8
+    }
+
+    /// Bit `i` set when byte `i` of `x` is `"`, `\\` or below 0x20.
+    #[inline(always)]
+    fn word_mask(x: u64) -> u32 {
+        // High bit of each byte that is zero, with no borrow between bytes (exact for
+        // every lane, unlike the shorter `(v - LO) & !v` test).
+        let zero = |v: u64| !(((v & LOW7) + LOW7) | v | LOW7);
+        let quote = zero(x ^ (LO * u64::from(b'"')));
+        let backslash = zero(x ^ (LO * u64::from(b'\\')));
+        let control = zero(x & (LO * 0xe0));
+        // Gather the eight high bits into the low byte, in lane order.
+        ((((quote | backslash | control) >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56) as u32
+    }
 }
 
 /// Skips a JSON string starting at the opening quote; returns the position after the
@@ -403,35 +421,11 @@ fn has_special(x: u64) -> bool {
 pub(crate) fn skip_string(b: &[u8], start: usize) -> Result<usize, JsonError> {
     let mut pos = start + 1;
     loop {
-        // Fast path: sixteen, then eight plain bytes at a time (two independent loads per
-        // step); on a hit, jump straight to the first special byte instead of re-testing
-        // a word per byte.
-        while let Some(chunk) = b.get(pos..pos + 16) {
-            let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
-            lo.copy_from_slice(&chunk[..8]);
-            hi.copy_from_slice(&chunk[8..]);
-            let (m1, m2) = (special_mask(u64::from_le_bytes(lo)), special_mask(u64::from_le_bytes(hi)));
-            if m1 | m2 != 0 {
-                pos += if m1 != 0 { m1.trailing_zeros() / 8 } else { 8 + m2.trailing_zeros() / 8 } as usize;
-                break;
-            }
-            pos += 16;
-        }
-        while let Some(chunk) = b.get(pos..pos + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let m = special_mask(u64::from_le_bytes(word));
-            if m != 0 {
-                pos += (m.trailing_zeros() / 8) as usize;
-                break;
-            }
-            pos += 8;
-        }
-        match b.get(pos) {
-            None => return Err(JsonError::Syntax(pos)),
-            Some(b'"') => return Ok(pos + 1),
-            Some(b'\\') => {
-                pos += 1;
+        let (at, byte) = next_special(b, pos).ok_or(JsonError::Syntax(b.len()))?;
+        match byte {
+            b'"' => return Ok(at + 1),
+            b'\\' => {
+                pos = at + 1;
                 match b.get(pos) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => pos += 1,
                     Some(b'u') => {
@@ -444,10 +438,63 @@ pub(crate) fn skip_string(b: &[u8], start: usize) -> Result<usize, JsonError> {
                     _ => return Err(JsonError::Syntax(pos)),
                 }
             }
-            Some(&c) if c < 0x20 => return Err(JsonError::Syntax(pos)),
-            Some(_) => pos += 1,
+            // A control character: not allowed raw inside a string.
+            _ => return Err(JsonError::Syntax(at)),
         }
     }
+}
+
+/// The first byte at or after `pos` that is `"`, `\` or a control character, with its
+/// position; `None` when the input ends first. Sixteen bytes at a time; the last few
+/// bytes of the input are copied into a chunk padded with 0xFF (never special), so that
+/// they take one step too instead of a byte-by-byte loop.
+#[inline(always)]
+fn next_special(b: &[u8], pos: usize) -> Option<(usize, u8)> {
+    next_special_with(b, pos, special::mask16)
+}
+
+/// [`next_special`] with the chunk classifier as a parameter, so that the tests run the
+/// SWAR version on targets that use SIMD.
+#[inline(always)]
+fn next_special_with(b: &[u8], mut pos: usize, mask16: fn(&[u8; 16]) -> u32) -> Option<(usize, u8)> {
+    let (chunks, _) = b.get(pos..)?.as_chunks::<16>();
+    for chunk in chunks {
+        let m = mask16(chunk);
+        if m != 0 {
+            let i = m.trailing_zeros() as usize & 15;
+            return Some((pos + i, chunk[i]));
+        }
+        pos += 16;
+    }
+    // Fewer than 16 bytes left: look at the input's last 16 bytes and ignore the lanes
+    // before `pos` (no copy). Inputs shorter than 16 bytes go byte by byte.
+    if let Some(tail) = b.len().checked_sub(16).and_then(|from| b.get(from..)) {
+        let chunk: &[u8; 16] = tail.try_into().unwrap_or(&[0; 16]);
+        let skip = (pos + 16).saturating_sub(b.len());
+        let m = mask16(chunk).checked_shr(skip as u32).unwrap_or(0);
+        if m == 0 {
+            return None;
+        }
+        let i = (skip + m.trailing_zeros() as usize) & 15;
+        return Some((b.len() - 16 + i, chunk[i]));
+    }
+    while let Some(&c) = b.get(pos) {
+        if matches!(c, b'"' | b'\\' | 0..=0x1f) {
+            return Some((pos, c));
+        }
+        pos += 1;
+    }
+    None
+}
+
+/// The first element of a validated JSON array whose `[` is at `open`, if it has one.
+pub(crate) fn first_element(text: &str, open: usize) -> Option<Span> {
+    let b = text.as_bytes();
+    let pos = skip_ws(b, open + 1);
+    if b.get(pos) == Some(&b']') {
+        return None;
+    }
+    skip_value(text, pos)
 }
 
 /// Skips one already-validated value starting at `pos` (after whitespace); returns its
@@ -478,7 +525,8 @@ pub(crate) fn skip_value(text: &str, pos: usize) -> Option<Span> {
                 }
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' => {
-                    depth -= 1;
+                    // Checked: `Packet::event` may run on a packet built by hand.
+                    depth = depth.checked_sub(1)?;
                     if depth == 0 {
                         return Some(Span { kind, start, end: p + 1 });
                     }
@@ -533,7 +581,7 @@ pub(crate) fn object_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    fn ok(s: &str) -> Outline {
+    fn ok(s: &str) -> JsonKind {
         scan(s, 32, None).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
     }
 
@@ -589,13 +637,21 @@ mod tests {
     }
 
     #[test]
-    fn outline_reports_top_and_first_element() {
-        let o = ok("[\"ev\",{\"a\":1},2]");
-        assert_eq!(o.top.kind, JsonKind::Array);
-        let f = o.first.unwrap();
+    fn reports_the_top_kind_and_finds_the_first_element() {
+        assert_eq!(ok(" [1] "), JsonKind::Array);
+        assert_eq!(ok("{\"a\":[]}"), JsonKind::Object);
+        assert_eq!(ok("\"x\""), JsonKind::String);
+        assert_eq!(ok("-1e3"), JsonKind::Number);
+        assert_eq!(ok("false"), JsonKind::Bool);
+        assert_eq!(ok("null"), JsonKind::Null);
+        let t = "[\"ev\",{\"a\":1},2]";
+        ok(t);
+        let f = first_element(t, 0).unwrap();
         assert_eq!((f.kind, f.start, f.end), (JsonKind::String, 1, 5));
-        assert_eq!(ok("[]").first, None);
-        assert_eq!(ok("[[1],2]").first.unwrap().kind, JsonKind::Array);
+        assert_eq!(first_element("[]", 0), None);
+        assert_eq!(first_element("[ \n]", 0), None);
+        assert_eq!(first_element("[[1],2]", 0).unwrap().kind, JsonKind::Array);
+        assert_eq!(first_element("[ 12 ,3]", 0).map(|s| (s.kind, s.start, s.end)), Some((JsonKind::Number, 2, 4)));
     }
 
     #[test]
@@ -627,12 +683,52 @@ mod tests {
 
     #[test]
     fn special_byte_detection_matches_bytewise() {
+        // Every byte value in every lane, next to special and plain neighbours: both
+        // classifiers give the exact mask.
         for i in 0u16..256 {
             let c = i as u8;
-            let mut w = [b'a'; 8];
-            w[5] = c;
-            let expect = c == b'"' || c == b'\\' || c < 0x20;
-            assert_eq!(has_special(u64::from_le_bytes(w)), expect, "byte {c:#x}");
+            let special = c == b'"' || c == b'\\' || c < 0x20;
+            for lane in 0..16 {
+                for filler in [b'a', b'"', 0x00, 0xff, b'!', b']'] {
+                    let mut chunk = [filler; 16];
+                    chunk[lane] = c;
+                    let expect: u32 =
+                        (0..16).filter(|&k| matches!(chunk[k], b'"' | b'\\' | 0..=0x1f)).map(|k| 1 << k).sum();
+                    assert_eq!(special::simd_mask16(&chunk), expect, "simd: {c:#x} at {lane} in {filler:#x}");
+                    assert_eq!(special::swar_mask16(&chunk), expect, "swar: {c:#x} at {lane} in {filler:#x}");
+                    assert_eq!(special, expect & (1 << lane) != 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn next_special_finds_the_first_special_byte_at_every_offset() {
+        // Every input length around the 16-byte steps, every start, every position of
+        // one special byte (or none): the result is the naive byte-by-byte answer,
+        // including in the tail that is read through the input's last 16 bytes.
+        for len in 0..50usize {
+            for special_at in (0..len).map(Some).chain([None]) {
+                for special in [b'"', b'\\', 0x1f, 0x00] {
+                    let mut input = [b'a'; 50];
+                    if let Some(i) = special_at {
+                        input[i] = special;
+                    }
+                    let b = &input[..len];
+                    for start in 0..=len {
+                        let naive = (start..len).find(|&i| matches!(b[i], b'"' | b'\\' | 0..=0x1f)).map(|i| (i, b[i]));
+                        for (name, mask) in
+                            [("simd", special::simd_mask16 as fn(&[u8; 16]) -> u32), ("swar", special::swar_mask16)]
+                        {
+                            assert_eq!(
+                                next_special_with(b, start, mask),
+                                naive,
+                                "{name}: len {len}, start {start}, at {special_at:?}"
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -230,8 +230,9 @@ impl<'a> Packet<'a> {
             return None;
         }
         let payload = self.payload?;
-        let open = payload.find('[')?;
-        let first = json::skip_value(payload, open + 1)?;
+        // A decoded payload starts with its `[`; a packet built by hand may not.
+        let open = if payload.starts_with('[') { 0 } else { payload.find('[')? };
+        let first = json::first_element(payload, open)?;
         let raw = &payload[first.start..first.end];
         let name = match first.kind {
             JsonKind::String => EventName::Text(JsonStr::from_validated(&raw[1..raw.len() - 1])),
@@ -469,12 +470,11 @@ fn check_payload(
         return Err((InvalidJson, 0));
     }
     let placeholders = kind.is_binary().then_some(attachments);
-    let outline = json::scan(text, limits.depth(), placeholders).map_err(|e| match e {
+    let top = json::scan(text, limits.depth(), placeholders).map_err(|e| match e {
         JsonError::Syntax(o) => (InvalidJson, o),
         JsonError::TooDeep(o) => (NestingTooDeep, o),
         JsonError::Placeholder(o) => (InvalidPlaceholder, o),
     })?;
-    let top = outline.top.kind;
     match kind {
         PacketKind::Connect if top != JsonKind::Object => Err((InvalidPayloadShape, 0)),
         PacketKind::ConnectError if !matches!(top, JsonKind::Object | JsonKind::String) => {
@@ -485,16 +485,21 @@ fn check_payload(
             if top != JsonKind::Array {
                 return Err((InvalidPayloadShape, 0));
             }
-            let first = outline.first.ok_or((InvalidEventName, 0))?;
+            // The payload starts with its `[` (no whitespace, checked above).
+            let first = json::first_element(text, 0).ok_or((InvalidEventName, 0))?;
             match first.kind {
                 JsonKind::Number => Ok(()),
                 JsonKind::String => {
-                    let name = JsonStr::from_validated(&text[first.start + 1..first.end - 1]);
-                    let reserved = match name.as_plain() {
-                        // The common case, no escapes: one length-dispatched comparison each.
-                        Some(plain) => RESERVED_EVENT_NAMES.contains(&plain),
-                        None => RESERVED_EVENT_NAMES.iter().any(|r| name.eq_str(r)),
-                    };
+                    let raw = &text[first.start + 1..first.end - 1];
+                    // Plain names (the norm) compare byte for byte, a length check each.
+                    // An escaped spelling of a reserved name needs a `\uXXXX` (5 bytes
+                    // longer than the letter) and the shortest reserved name has 7 letters,
+                    // so only raw names of 12 bytes or more can be one: only those are
+                    // searched for a backslash and compared unescaped.
+                    let reserved = RESERVED_EVENT_NAMES.contains(&raw)
+                        || (raw.len() >= 12
+                            && raw.contains('\\')
+                            && RESERVED_EVENT_NAMES.iter().any(|r| JsonStr::from_validated(raw).eq_str(r)));
                     if reserved {
                         Err((ReservedEventName, first.start))
                     } else {
