@@ -69,7 +69,7 @@ nostd-check:
 BENCH_CORPUS := bench/corpus/corpus.jsonl
 
 bench: $(BENCH_CORPUS)
-	cargo run --release -p tidings-bench --bin codec -- $(BENCH_CORPUS)
+	cargo run --profile codec-bench -p tidings-bench --bin codec -- $(BENCH_CORPUS)
 
 $(BENCH_CORPUS): bench/gen_corpus.py
 	mkdir -p $(dir $@)

@@ -1,7 +1,8 @@
 //! Throughput of the tidings wire codec on a realistic corpus of WebSocket text frames.
 //!
 //! The corpus (one JSON string literal per line, each one text frame) comes from
-//! `bench/gen_corpus.py`; `make bench` generates it and runs this binary in release mode.
+//! `bench/gen_corpus.py`; `make bench` generates it and runs this binary in release mode
+//! with LTO (the `codec-bench` profile).
 //!
 //! Workloads, measured side by side in one process, interleaved round by round so that
 //! noise from the rest of the machine hits all of them alike:
