@@ -379,11 +379,14 @@ mod special {
     pub(super) fn simd_mask16(chunk: &[u8; 16]) -> u32 {
         use wide::u8x16;
         let v = u8x16::new(*chunk);
-        let quote = v.simd_eq(u8x16::splat(b'"'));
+        // One unsigned compare finds controls and quotes together: XOR with 0x02 maps
+        // `"` (0x22) to 0x20 and keeps 0x00..=0x1f below 0x20, while no other byte lands
+        // at or below 0x20 (0x20 and 0x21 become 0x22 and 0x23). `x <= 0x20` is
+        // `min(x, 0x20) == x`: SSE2 has no unsigned compare.
+        let x = v ^ u8x16::splat(0x02);
+        let control_or_quote = x.min(u8x16::splat(0x20)).simd_eq(x);
         let backslash = v.simd_eq(u8x16::splat(b'\\'));
-        // Unsigned `v < 0x20` as `min(v, 0x1f) == v`: SSE2 has no unsigned compare.
-        let control = v.min(u8x16::splat(0x1f)).simd_eq(v);
-        (quote | backslash | control).to_bitmask()
+        (control_or_quote | backslash).to_bitmask()
     }
 
     const LO: u64 = 0x0101_0101_0101_0101;
