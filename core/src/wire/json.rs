@@ -110,6 +110,9 @@ fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Res
     // Bit `d` is set when the container at depth `d + 1` is an object.
     let mut objects: u64 = 0;
     let mut depth = 0usize;
+    // Whether the innermost open container is an object (bit `depth - 1` of `objects`),
+    // kept apart so that the per-value path reads a register, not the bitmask.
+    let mut in_object = false;
     let top_start = skip_ws(b, 0);
     let mut pos = top_start;
 
@@ -131,6 +134,7 @@ fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Res
                     levels[depth] = Level { start: pos, ..LEVEL };
                 }
                 depth += 1;
+                in_object = is_object;
                 pos = skip_ws(b, pos + 1);
                 let close = if is_object { b'}' } else { b']' };
                 if b.get(pos) != Some(&close) {
@@ -165,7 +169,7 @@ fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Res
 
         // ---- after a value: close containers / move to the next element ----
         while depth > 0 {
-            let is_object = (objects >> (depth - 1)) & 1 == 1;
+            let is_object = in_object;
             let mut next = b.get(pos).copied();
             if matches!(next, Some(b' ' | b'\t' | b'\n' | b'\r')) {
                 pos = skip_ws(b, pos);
@@ -197,6 +201,7 @@ fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Res
                     }
                     depth -= 1;
                     pos += 1;
+                    in_object = depth > 0 && (objects >> (depth - 1)) & 1 == 1;
                 }
                 _ => return Err(JsonError::Syntax(pos)),
             }
@@ -425,8 +430,11 @@ pub(crate) fn skip_string(b: &[u8], start: usize) -> Result<usize, JsonError> {
     let mut pos = start + 1;
     loop {
         let (at, byte) = next_special(b, pos).ok_or(JsonError::Syntax(b.len()))?;
+        // The closing quote first: almost every string ends at its first special byte.
+        if byte == b'"' {
+            return Ok(at + 1);
+        }
         match byte {
-            b'"' => return Ok(at + 1),
             b'\\' => {
                 pos = at + 1;
                 match b.get(pos) {
@@ -493,6 +501,11 @@ fn next_special_with(b: &[u8], mut pos: usize, mask16: fn(&[u8; 16]) -> u32) -> 
 /// The first element of a validated JSON array whose `[` is at `open`, if it has one.
 pub(crate) fn first_element(text: &str, open: usize) -> Option<Span> {
     let b = text.as_bytes();
+    // The common case, an event name right after the bracket: straight to the string.
+    if b.get(open + 1) == Some(&b'"') {
+        let end = skip_string(b, open + 1).ok()?;
+        return Some(Span { kind: JsonKind::String, start: open + 1, end });
+    }
     let pos = skip_ws(b, open + 1);
     if b.get(pos) == Some(&b']') {
         return None;
