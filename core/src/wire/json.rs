@@ -118,53 +118,57 @@ fn scan_impl<const PH: usize>(text: &str, max_depth: u8, attachments: u8) -> Res
 
     'value: loop {
         // ---- scan one value starting at `pos` ----
-        match b.get(pos) {
-            Some(b'"') => pos = skip_string(b, pos)?,
-            Some(&open @ (b'{' | b'[')) => {
-                if depth >= max_depth {
-                    return Err(JsonError::TooDeep(pos));
-                }
-                let is_object = open == b'{';
-                if is_object {
-                    objects |= 1 << depth;
-                } else {
-                    objects &= !(1 << depth);
-                }
-                if PH > 0 {
-                    levels[depth] = Level { start: pos, ..LEVEL };
-                }
-                depth += 1;
-                in_object = is_object;
-                pos = skip_ws(b, pos + 1);
-                let close = if is_object { b'}' } else { b']' };
-                if b.get(pos) != Some(&close) {
-                    if is_object {
-                        pos = scan_key(b, pos, &mut levels, depth)?;
+        // Strings on a branch of their own, tested first: most values are strings.
+        if b.get(pos) == Some(&b'"') {
+            pos = skip_string(b, pos)?;
+        } else {
+            match b.get(pos) {
+                Some(&open @ (b'{' | b'[')) => {
+                    if depth >= max_depth {
+                        return Err(JsonError::TooDeep(pos));
                     }
+                    let is_object = open == b'{';
+                    if is_object {
+                        objects |= 1 << depth;
+                    } else {
+                        objects &= !(1 << depth);
+                    }
+                    if PH > 0 {
+                        levels[depth] = Level { start: pos, ..LEVEL };
+                    }
+                    depth += 1;
+                    in_object = is_object;
+                    pos = skip_ws(b, pos + 1);
+                    let close = if is_object { b'}' } else { b']' };
+                    if b.get(pos) != Some(&close) {
+                        if is_object {
+                            pos = scan_key(b, pos, &mut levels, depth)?;
+                        }
+                        continue 'value;
+                    }
+                    // Empty: closed below like any other container.
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    let (end, int) = scan_number::<PH>(b, pos)?;
+                    if PH > 0 && depth > 0 && levels[depth - 1].key == KeyTag::Num {
+                        levels[depth - 1].num = int;
+                    }
+                    pos = end;
+                }
+                Some(b't') => {
+                    pos = literal(b, pos, b"true")?;
+                    if PH > 0 && depth > 0 && levels[depth - 1].key == KeyTag::Placeholder {
+                        levels[depth - 1].placeholder = true;
+                    }
+                }
+                Some(b'f') => pos = literal(b, pos, b"false")?,
+                Some(b'n') => pos = literal(b, pos, b"null")?,
+                Some(b' ' | b'\t' | b'\n' | b'\r') => {
+                    pos = skip_ws(b, pos);
                     continue 'value;
                 }
-                // Empty: closed below like any other container.
+                _ => return Err(JsonError::Syntax(pos)),
             }
-            Some(b'-' | b'0'..=b'9') => {
-                let (end, int) = scan_number::<PH>(b, pos)?;
-                if PH > 0 && depth > 0 && levels[depth - 1].key == KeyTag::Num {
-                    levels[depth - 1].num = int;
-                }
-                pos = end;
-            }
-            Some(b't') => {
-                pos = literal(b, pos, b"true")?;
-                if PH > 0 && depth > 0 && levels[depth - 1].key == KeyTag::Placeholder {
-                    levels[depth - 1].placeholder = true;
-                }
-            }
-            Some(b'f') => pos = literal(b, pos, b"false")?,
-            Some(b'n') => pos = literal(b, pos, b"null")?,
-            Some(b' ' | b'\t' | b'\n' | b'\r') => {
-                pos = skip_ws(b, pos);
-                continue 'value;
-            }
-            _ => return Err(JsonError::Syntax(pos)),
         }
 
         // ---- after a value: close containers / move to the next element ----
