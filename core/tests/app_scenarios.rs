@@ -17,7 +17,7 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 use support::app::{app_config, call_state, Rt};
 use support::sim::Sim;
-use support::steps::{self, check_keys, CONNECTION_ACTIONS, OUTPUT_KEYS};
+use support::steps::{self, check_keys};
 use tidings::app::{badge_text, AppConfig, RateClass};
 
 /// The app actions and their parameters (`?`: optional).
@@ -82,35 +82,6 @@ struct Scenario {
     config: AppConfig,
     /// Snapshots taken, by name.
     snapshots: HashMap<String, Vec<u8>>,
-}
-
-/// The parameters an action takes (`?`: optional), or None for an unknown action.
-fn params(action: &str) -> Option<&'static [&'static str]> {
-    CONNECTION_ACTIONS.iter().chain(APP_ACTIONS).find(|(a, _)| *a == action).map(|(_, p)| *p)
-}
-
-/// Checks a step's keys: `at`, `do`, `note`, the action's parameters, the expectations
-/// and the probes; a required parameter must be there.
-fn check_step(step: &Value, ctx: &str) {
-    let action = step.get("do").map(|a| a.as_str().unwrap_or_else(|| panic!("{ctx}: \"do\" is not a string")));
-    let params = match action {
-        Some(a) => params(a).unwrap_or_else(|| panic!("{ctx}: unknown action {a:?}")),
-        None => &[],
-    };
-    let mut allowed: Vec<&str> = vec!["at", "do", "note"];
-    allowed.extend(OUTPUT_KEYS);
-    allowed.extend(PROBE_KEYS);
-    for p in params {
-        let name = p.trim_end_matches('?');
-        allowed.push(name);
-        if name == *p {
-            assert!(step.get(name).is_some(), "{ctx}: {} needs {name:?}", action.unwrap_or(""));
-        }
-    }
-    check_keys(step, &allowed, ctx);
-    if let Some(at) = step.get("at") {
-        assert!(at.is_u64(), "{ctx}: \"at\" is not a time in ms");
-    }
 }
 
 fn text<'v>(step: &'v Value, key: &str, ctx: &str) -> &'v str {
@@ -264,7 +235,7 @@ fn check_probes(sim: &mut Sim<Rt>, step: &Value, ctx: &str) {
 }
 
 fn run_step(sim: &mut Sim<Rt>, sc: &mut Scenario, step: &Value, ctx: &str) {
-    check_step(step, ctx);
+    steps::check_step(step, APP_ACTIONS, PROBE_KEYS, ctx);
     steps::set_time(sim, step);
     let mut result: Result<Value, String> = Ok(Value::Null);
     if let Some(action) = step.get("do").and_then(Value::as_str) {

@@ -7,8 +7,17 @@ mod support;
 
 use serde_json::Value;
 use support::sim::Sim;
-use support::steps::{self, client_config, strs};
+use support::steps::{self, check_client_config, check_keys, client_config, strs};
 use tidings::client::AckHandle;
+
+/// The actions only the client takes, and their parameters (`?`: optional).
+const CLIENT_ACTIONS: &[(&str, &[&str])] = &[
+    ("emit", &["namespace?", "name", "args", "ack_timeout_ms?", "volatile?", "attachments_hex?"]),
+    ("ack", &["namespace?", "id", "args"]),
+    ("cancel_ack", &["ack"]),
+    ("open_namespace", &["namespace?"]),
+    ("close_namespace", &["namespace?"]),
+];
 
 /// The actions only the client takes (the rest are `steps::connection_action`).
 fn client_action(sim: &mut Sim, action: &str, step: &Value, ctx: &str) -> Result<Value, String> {
@@ -67,6 +76,8 @@ fn client_action(sim: &mut Sim, action: &str, step: &Value, ctx: &str) -> Result
 }
 
 fn run_step(sim: &mut Sim, step: &Value, ctx: &str) {
+    // Strict: an unknown key or action fails, so a typo cannot pass as "nothing expected".
+    steps::check_step(step, CLIENT_ACTIONS, &[], ctx);
     steps::set_time(sim, step);
     let mut result: Result<Value, String> = Ok(Value::Null);
     if let Some(action) = step.get("do").and_then(Value::as_str) {
@@ -84,12 +95,19 @@ fn every_scenario_file_replays() {
     let files = steps::scenario_files(dir.as_ref());
     let mut count = 0;
     for file in &files {
+        let file_name = file.file_name().unwrap().to_string_lossy();
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        check_keys(&doc, &["about", "scenarios"], &file_name);
         for scenario in doc["scenarios"].as_array().unwrap() {
             let name = scenario["name"].as_str().unwrap();
+            let ctx = format!("{file_name}: {name}");
+            check_keys(scenario, &["name", "seed", "config", "steps", "note"], &ctx);
+            if let Some(config) = scenario.get("config") {
+                check_client_config(config, &ctx);
+            }
             let mut sim = Sim::new(client_config(&scenario["config"]), scenario["seed"].as_u64().unwrap_or(1));
             for (i, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
-                let ctx = format!("{}: {name}: step {i}", file.file_name().unwrap().to_string_lossy());
+                let ctx = format!("{ctx}: step {i}");
                 run_step(&mut sim, step, &ctx);
             }
             count += 1;

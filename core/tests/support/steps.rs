@@ -42,7 +42,7 @@ pub const CLIENT_CONFIG_KEYS: &[&str] = &[
 ];
 
 /// Checks a client `config` strictly (every key known, the reconnect preset spelled right);
-/// the client runner reads it leniently with [`client_config`].
+/// [`client_config`] then reads it.
 pub fn check_client_config(v: &Value, ctx: &str) {
     check_keys(v, CLIENT_CONFIG_KEYS, ctx);
     match v.get("reconnect") {
@@ -123,6 +123,37 @@ pub const CONNECTION_ACTIONS: &[(&str, &[&str])] = &[
     ("advance", &["ms"]),
     ("jump", &[]),
 ];
+
+/// Checks a step's keys: `at`, `do`, `note`, the action's parameters (looked up in
+/// [`CONNECTION_ACTIONS`], then in the machine's own `actions`; `?` marks an optional
+/// one, the others must be there), the expectations of [`OUTPUT_KEYS`] and the
+/// machine's `probes`. An unknown action or key fails, so a typo cannot pass.
+pub fn check_step(step: &Value, actions: &[(&str, &[&str])], probes: &[&str], ctx: &str) {
+    let action = step.get("do").map(|a| a.as_str().unwrap_or_else(|| panic!("{ctx}: \"do\" is not a string")));
+    let params: &[&str] = match action {
+        Some(a) => CONNECTION_ACTIONS
+            .iter()
+            .chain(actions)
+            .find(|(name, _)| *name == a)
+            .map(|(_, p)| *p)
+            .unwrap_or_else(|| panic!("{ctx}: unknown action {a:?}")),
+        None => &[],
+    };
+    let mut allowed: Vec<&str> = vec!["at", "do", "note"];
+    allowed.extend(OUTPUT_KEYS);
+    allowed.extend(probes);
+    for p in params {
+        let name = p.trim_end_matches('?');
+        allowed.push(name);
+        if name == *p {
+            assert!(step.get(name).is_some(), "{ctx}: {} needs {name:?}", action.unwrap_or(""));
+        }
+    }
+    check_keys(step, &allowed, ctx);
+    if let Some(at) = step.get("at") {
+        assert!(at.is_u64(), "{ctx}: \"at\" is not a time in ms");
+    }
+}
 
 /// The expectations [`check_outputs`] compares.
 pub const OUTPUT_KEYS: &[&str] = &["result", "transport", "sent", "events", "now", "state"];
