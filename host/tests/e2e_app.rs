@@ -6,31 +6,15 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{config, token, Kind, Server, WAIT};
-use tidings::app::AppConfig;
-use tidings_host::{Event, Host, SendResult};
-
-fn app_host(server: &Server, user: &str, seed: u64) -> Host<tidings::Realtime> {
-    let tok = token(user, None);
-    let cfg = AppConfig { client: config(), ..AppConfig::DEFAULT };
-    Host::app(&server.url(), cfg, seed, move |_ns, _refresh| Some(format!(r#"{{"token":"{tok}"}}"#)))
-}
-
-fn synced(h: &mut Host<tidings::Realtime>) {
-    h.wait_for(WAIT, |e| matches!(e, Event::Synced { .. })).unwrap_or_else(|| panic!("not synced: {:?}", h.history()));
-}
+use support::{app_host, online, synced, Kind, Server, WAIT};
+use tidings_host::{Event, SendResult};
 
 #[test]
 fn conversations_survive_a_restart_and_the_outbox_delivers_exactly_once() {
     let server = Server::start(Kind::Node, (25_000, 20_000));
     let (mut alice, mut bob) = (app_host(&server, "alice", 21), app_host(&server, "bob", 22));
-    for h in [&mut alice, &mut bob] {
-        let now = h.now();
-        h.realtime().join(now, "c1").unwrap();
-        h.connect();
-    }
-    synced(&mut alice);
-    synced(&mut bob);
+    online(&mut alice, &["c1"]);
+    online(&mut bob, &["c1"]);
     assert!(alice.realtime().is_joined("c1") && bob.realtime().is_joined("c1"));
 
     let now = alice.now();
@@ -81,13 +65,8 @@ fn conversations_survive_a_restart_and_the_outbox_delivers_exactly_once() {
 fn typing_notifications_and_the_unread_count() {
     let server = Server::start(Kind::Node, (25_000, 20_000));
     let (mut alice, mut bob) = (app_host(&server, "alice", 23), app_host(&server, "bob", 24));
-    for h in [&mut alice, &mut bob] {
-        let now = h.now();
-        h.realtime().join(now, "c1").unwrap();
-        h.connect();
-    }
-    synced(&mut alice);
-    synced(&mut bob);
+    online(&mut alice, &["c1"]);
+    online(&mut bob, &["c1"]);
 
     let now = alice.now();
     alice.realtime().typing(now, "c1");

@@ -7,36 +7,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{config, token, Kind, Server, WAIT};
-use tidings::app::{AppConfig, AppError, CallState, EndReason, PresenceState, RateClass, SignalKind};
-use tidings_host::{Event, Host, SendResult};
-
-type App = Host<tidings::Realtime>;
-
-fn app_host(server: &Server, user: &str, seed: u64) -> App {
-    let tok = token(user, None);
-    let cfg = AppConfig { client: config(), ..AppConfig::DEFAULT };
-    Host::app(&server.url(), cfg, seed, move |_ns, _refresh| Some(format!(r#"{{"token":"{tok}"}}"#)))
-}
-
-fn synced(h: &mut App) {
-    h.wait_for(WAIT, |e| matches!(e, Event::Synced { .. })).unwrap_or_else(|| panic!("not synced: {:?}", h.history()));
-}
-
-/// Connects, joining `convs` first, and waits for `Synced`.
-fn online(h: &mut App, convs: &[&str]) {
-    for c in convs {
-        let now = h.now();
-        h.realtime().join(now, c).unwrap();
-    }
-    h.connect();
-    synced(h);
-}
-
-/// Sends what a command queued.
-fn flush(h: &mut App) {
-    h.step(Duration::from_millis(1));
-}
+use support::{app_host, flush, online, synced, App, Kind, Server, WAIT};
+use tidings::app::{AppError, CallState, EndReason, PresenceState, RateClass, SignalKind};
+use tidings_host::{Event, SendResult};
 
 /// Waits on `h` for an event, panicking with its history if none comes.
 fn expect(h: &mut App, what: &str, pred: impl FnMut(&Event) -> bool) -> Event {
