@@ -20,6 +20,9 @@
 //!    [`Client::handle_timeout`], [`Client::set_network`], [`Client::set_foreground`].
 //! 4. Go to 1.
 //!
+//! The app layer ([`Realtime`]) takes the same inputs and gives the same outputs; the
+//! [`Machine`] trait names them, so one run loop can drive either.
+//!
 //! A complete run, with the WebSocket and the server scripted (the frames are what a real
 //! socket.io 4.8 server sends):
 //!
@@ -123,6 +126,7 @@
 
 pub mod app;
 pub mod client;
+pub mod machine;
 mod queue;
 mod rng;
 pub mod time;
@@ -130,4 +134,5 @@ pub mod wire;
 
 pub use app::{AppConfig, AppEvent, Realtime};
 pub use client::{Client, ClientEvent, Config, TransportCommand};
+pub use machine::Machine;
 pub use time::Instant;

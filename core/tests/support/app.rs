@@ -16,8 +16,6 @@ use super::steps::{check_client_config, check_keys, client_config};
 pub type Rt = Realtime<8192, 8192>;
 
 impl Machine for Rt {
-    delegate_machine!();
-
     fn poll_event_json(&mut self) -> Option<Value> {
         self.poll_event().map(|e| app_event_json(&e))
     }

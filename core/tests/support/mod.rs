@@ -1,4 +1,3 @@
-#[macro_use]
-pub mod sim;
 pub mod app;
+pub mod sim;
 pub mod steps;

@@ -6,96 +6,25 @@
 
 use serde_json::{json, Value};
 use tidings::client::{
-    AckHandle, AckOutcome, Client, ClientError, ClientEvent, Config, ConnectionState, DisconnectReason, Transmit,
-    TransportCause, TransportCommand, TransportId,
+    AckHandle, AckOutcome, Client, ClientEvent, Config, ConnectionState, DisconnectReason, TransportCause,
+    TransportCommand, TransportId,
 };
 use tidings::wire::{Frame, FrameKind};
 use tidings::Instant;
 
 pub type SimClient = Client<8192, 8192>;
 
-/// What the simulation drives: the inputs and outputs the client and the app layer share
-/// (the host's run loop is the same for both).
-pub trait Machine {
-    fn poll_transport(&mut self) -> Option<TransportCommand>;
-    fn poll_transmit(&mut self) -> Option<Transmit<'_>>;
+/// What the simulation drives: [`tidings::Machine`] (the inputs and outputs the client
+/// and the app layer share; the host's run loop is the same for both), plus events as
+/// canonical JSON.
+pub trait Machine: tidings::Machine {
     /// The next event in its canonical JSON form.
     fn poll_event_json(&mut self) -> Option<Value>;
-    fn poll_timeout(&self) -> Option<Instant>;
-    fn handle_timeout(&mut self, now: Instant);
-    fn handle_transport_opened(&mut self, now: Instant, id: TransportId);
-    fn handle_transport_closed(&mut self, now: Instant, id: TransportId, cause: TransportCause);
-    fn handle_frame(&mut self, now: Instant, id: TransportId, frame: Frame<'_>) -> Result<(), ClientError>;
-    fn connect(&mut self, now: Instant);
-    fn disconnect(&mut self, now: Instant);
-    fn set_network(&mut self, now: Instant, online: bool);
-    fn set_foreground(&mut self, now: Instant, foreground: bool);
-    fn provide_auth(&mut self, now: Instant, namespace: &str, auth: Option<&str>) -> Result<(), ClientError>;
     /// The connection's state.
     fn connection_state(&mut self) -> ConnectionState;
 }
 
-/// Implements the inputs and the transport outputs of [`Machine`] by the type's own
-/// methods of the same names.
-macro_rules! delegate_machine {
-    () => {
-        fn poll_transport(&mut self) -> Option<tidings::client::TransportCommand> {
-            Self::poll_transport(self)
-        }
-        fn poll_transmit(&mut self) -> Option<tidings::client::Transmit<'_>> {
-            Self::poll_transmit(self)
-        }
-        fn poll_timeout(&self) -> Option<tidings::Instant> {
-            Self::poll_timeout(self)
-        }
-        fn handle_timeout(&mut self, now: tidings::Instant) {
-            Self::handle_timeout(self, now)
-        }
-        fn handle_transport_opened(&mut self, now: tidings::Instant, id: tidings::client::TransportId) {
-            Self::handle_transport_opened(self, now, id)
-        }
-        fn handle_transport_closed(
-            &mut self,
-            now: tidings::Instant,
-            id: tidings::client::TransportId,
-            cause: tidings::client::TransportCause,
-        ) {
-            Self::handle_transport_closed(self, now, id, cause)
-        }
-        fn handle_frame(
-            &mut self,
-            now: tidings::Instant,
-            id: tidings::client::TransportId,
-            frame: tidings::wire::Frame<'_>,
-        ) -> Result<(), tidings::client::ClientError> {
-            Self::handle_frame(self, now, id, frame)
-        }
-        fn connect(&mut self, now: tidings::Instant) {
-            Self::connect(self, now)
-        }
-        fn disconnect(&mut self, now: tidings::Instant) {
-            Self::disconnect(self, now)
-        }
-        fn set_network(&mut self, now: tidings::Instant, online: bool) {
-            Self::set_network(self, now, online)
-        }
-        fn set_foreground(&mut self, now: tidings::Instant, foreground: bool) {
-            Self::set_foreground(self, now, foreground)
-        }
-        fn provide_auth(
-            &mut self,
-            now: tidings::Instant,
-            namespace: &str,
-            auth: Option<&str>,
-        ) -> Result<(), tidings::client::ClientError> {
-            Self::provide_auth(self, now, namespace, auth)
-        }
-    };
-}
-
 impl Machine for SimClient {
-    delegate_machine!();
-
     fn poll_event_json(&mut self) -> Option<Value> {
         self.poll_event().map(|e| event_json(&e))
     }
