@@ -2,120 +2,13 @@
 //! outcomes, resend with the same id), typed messages and de-duplication, typing,
 //! notifications and the unread count, snapshots.
 
+#[path = "support/app_harness.rs"]
+mod harness;
 mod support;
 
+use harness::{App, Rt, HS};
 use serde_json::{json, Value};
-use support::sim::event_json;
-use tidings::app::{badge_text, AppConfig, AppError, AppEvent, Realtime, SendOutcome, SnapshotError, SyncPhase};
-use tidings::client::{TransportCause, TransportCommand, TransportId};
-use tidings::wire::{Frame, FrameKind};
-use tidings::Instant;
-
-type Rt = Realtime<8192, 8192>;
-
-const HS: &str = r#"0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
-
-struct App {
-    rt: Box<Rt>,
-    now: u64,
-    transport: Option<TransportId>,
-    sent: Vec<String>,
-    events: Vec<Value>,
-}
-
-fn app_json(e: &AppEvent<'_>) -> Value {
-    match e {
-        AppEvent::Client(c) => event_json(c),
-        AppEvent::Joined { conversation_id } => json!({"app": "joined", "conversation": conversation_id}),
-        AppEvent::Removed { conversation_id, reason } => {
-            json!({"app": "removed", "conversation": conversation_id, "reason": reason})
-        }
-        AppEvent::Synced { recovered } => json!({"app": "synced", "recovered": recovered}),
-        AppEvent::Message(m) => json!({"app": "message", "id": m.id, "conversation": m.conversation_id,
-            "sender": m.sender_id, "content": m.content_text().map(|t| t.to_string()), "created_at": m.created_at}),
-        AppEvent::Send { client_message_id, outcome } => {
-            let o = match outcome {
-                SendOutcome::Delivered { message } => {
-                    json!({"delivered": serde_json::from_str::<Value>(message).unwrap()})
-                }
-                SendOutcome::Failed { reason } => json!({"failed": reason}),
-                SendOutcome::Expired => json!("expired"),
-            };
-            json!({"app": "send", "id": client_message_id, "outcome": o})
-        }
-        AppEvent::Typing { conversation_id, typers_json } => json!({"app": "typing", "conversation": conversation_id,
-            "typers": serde_json::from_str::<Value>(typers_json).unwrap()}),
-        AppEvent::Notification { id, .. } => json!({"app": "notification", "id": id}),
-        AppEvent::UnreadCount { count } => json!({"app": "unread", "count": count}),
-        // AppEvent is non_exhaustive; the later features are asserted in their own files.
-        other => json!({"app": "other", "debug": format!("{other:?}")}),
-    }
-}
-
-impl App {
-    fn new(cfg: AppConfig) -> App {
-        App { rt: Box::new(Rt::new(cfg, 9)), now: 0, transport: None, sent: vec![], events: vec![] }
-    }
-
-    fn t(&self) -> Instant {
-        Instant::from_millis(self.now)
-    }
-
-    fn pump(&mut self) {
-        while let Some(cmd) = self.rt.poll_transport() {
-            match cmd {
-                TransportCommand::Open { id, .. } => self.transport = Some(id),
-                TransportCommand::Close { .. } => self.transport = None,
-            }
-        }
-        while let Some(tx) = self.rt.poll_transmit() {
-            assert_eq!(tx.kind, FrameKind::Text);
-            self.sent.push(String::from_utf8(tx.bytes.to_vec()).unwrap());
-        }
-        while let Some(e) = self.rt.poll_event() {
-            let v = app_json(&e);
-            self.events.push(v);
-        }
-    }
-
-    fn recv(&mut self, frame: &str) {
-        let id = self.transport.expect("transport");
-        self.rt.handle_frame(self.t(), id, Frame::Text(frame)).unwrap();
-        self.pump();
-    }
-
-    fn advance(&mut self, ms: u64) {
-        self.now += ms;
-        self.rt.handle_timeout(self.t());
-        self.pump();
-    }
-
-    /// Through handshake and auth to the CONNECT reply.
-    fn connect(&mut self) {
-        self.rt.connect(self.t());
-        self.pump();
-        let id = self.transport.unwrap();
-        self.rt.handle_transport_opened(self.t(), id);
-        self.recv(HS);
-        self.rt.provide_auth(self.t(), "/", Some(r#"{"token":"t"}"#)).unwrap();
-        self.pump();
-        self.recv(r#"40{"sid":"n"}"#);
-    }
-
-    fn lose_transport(&mut self) {
-        let id = self.transport.take().unwrap();
-        self.rt.handle_transport_closed(self.t(), id, TransportCause::Failed);
-        self.pump();
-    }
-
-    fn take_sent(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.sent)
-    }
-
-    fn take_app_events(&mut self) -> Vec<Value> {
-        std::mem::take(&mut self.events).into_iter().filter(|e| e.get("app").is_some()).collect()
-    }
-}
+use tidings::app::{badge_text, AppConfig, AppError, SnapshotError, SyncPhase};
 
 #[test]
 fn reconnect_order_is_connect_then_rejoin_then_outbox() {
@@ -123,7 +16,7 @@ fn reconnect_order_is_connect_then_rejoin_then_outbox() {
     app.rt.join(app.t(), "c1").unwrap();
     app.rt.join(app.t(), "c2").unwrap();
     let id = app.rt.send_message(app.t(), "c1", r#""queued while offline""#).unwrap();
-    app.connect();
+    app.connect_with(HS);
     // CONNECT, then the two joins; the message waits for the join acks.
     assert_eq!(
         app.take_sent(),
@@ -145,7 +38,7 @@ fn reconnect_order_is_connect_then_rejoin_then_outbox() {
         )]
     );
     assert_eq!(
-        app.take_app_events(),
+        app.take_full_app_events(),
         [
             json!({"app": "joined", "conversation": "c1"}),
             json!({"app": "joined", "conversation": "c2"}),
@@ -157,25 +50,27 @@ fn reconnect_order_is_connect_then_rejoin_then_outbox() {
 #[test]
 fn a_refused_join_removes_the_conversation_and_says_why() {
     let mut app = App::new(AppConfig::DEFAULT);
-    app.connect();
+    app.connect_with(HS);
     app.rt.join(app.t(), "c3").unwrap();
     app.pump();
     app.recv(r#"430[{"ok":false,"error":{"code":"forbidden","message":"not a member"}}]"#);
-    assert!(app.take_app_events().contains(&json!({"app": "removed", "conversation": "c3", "reason": "forbidden"})));
+    assert!(app
+        .take_full_app_events()
+        .contains(&json!({"app": "removed", "conversation": "c3", "reason": "forbidden"})));
     assert_eq!(app.rt.conversations().count(), 0);
     // A kick by the server does the same.
     app.rt.join(app.t(), "c1").unwrap();
     app.pump();
     app.recv(r#"431[{"ok":true}]"#);
     app.recv(r#"42["removedFromConversation",{"conversationId":"c1","reason":"kicked"}]"#);
-    assert!(app.take_app_events().contains(&json!({"app": "removed", "conversation": "c1", "reason": "kicked"})));
+    assert!(app.take_full_app_events().contains(&json!({"app": "removed", "conversation": "c1", "reason": "kicked"})));
     assert!(!app.rt.is_joined("c1"));
 }
 
 #[test]
 fn a_send_is_resent_with_the_same_id_until_acked_and_ends_exactly_once() {
     let mut app = App::new(AppConfig::DEFAULT);
-    app.connect();
+    app.connect_with(HS);
     app.take_sent();
     let id = app.rt.send_message(app.t(), "c1", r#""hello""#).unwrap();
     app.pump();
@@ -197,7 +92,7 @@ fn a_send_is_resent_with_the_same_id_until_acked_and_ends_exactly_once() {
     let ack_id = &again[1][2..again[1].find('[').unwrap()];
     let message = r#"{"id":"m1","conversationId":"c1","senderId":"alice","content":"hello","createdAt":"t"}"#;
     app.recv(&format!(r#"43{ack_id}[{{"ok":true,"message":{message}}}]"#));
-    let sends: Vec<Value> = app.take_app_events().into_iter().filter(|e| e["app"] == "send").collect();
+    let sends: Vec<Value> = app.take_full_app_events().into_iter().filter(|e| e["app"] == "send").collect();
     assert_eq!(
         sends,
         [json!({"app": "send", "id": &*id, "outcome": {"delivered": serde_json::from_str::<Value>(message).unwrap()}})]
@@ -205,20 +100,23 @@ fn a_send_is_resent_with_the_same_id_until_acked_and_ends_exactly_once() {
     assert_eq!(app.rt.outbox_len(), 0);
     // A late duplicate ack changes nothing.
     app.recv(&format!(r#"43{ack_id}[{{"ok":true}}]"#));
-    assert!(app.take_app_events().is_empty());
+    assert!(app.take_full_app_events().is_empty());
 }
 
 #[test]
 fn refused_and_expired_sends() {
     let cfg = AppConfig { outbox_ttl_ms: 5_000, ..AppConfig::DEFAULT };
     let mut app = App::new(cfg);
-    app.connect();
+    app.connect_with(HS);
     app.take_sent();
-    assert_eq!(app.take_app_events(), [json!({"app": "synced", "recovered": false})]);
+    assert_eq!(app.take_full_app_events(), [json!({"app": "synced", "recovered": false})]);
     let refused = app.rt.send_message(app.t(), "c9", r#""x""#).unwrap();
     app.pump();
     app.recv(r#"430[{"ok":false,"error":{"code":"forbidden"}}]"#);
-    assert_eq!(app.take_app_events(), [json!({"app": "send", "id": &*refused, "outcome": {"failed": "forbidden"}})]);
+    assert_eq!(
+        app.take_full_app_events(),
+        [json!({"app": "send", "id": &*refused, "outcome": {"failed": "forbidden"}})]
+    );
     // Offline: the message waits, then expires.
     app.lose_transport();
     app.rt.set_network(app.t(), false);
@@ -226,7 +124,7 @@ fn refused_and_expired_sends() {
     app.advance(4_999);
     assert_eq!(app.rt.outbox_len(), 1);
     app.advance(1);
-    assert_eq!(app.take_app_events(), [json!({"app": "send", "id": &*expired, "outcome": "expired"})]);
+    assert_eq!(app.take_full_app_events(), [json!({"app": "send", "id": &*expired, "outcome": "expired"})]);
     assert_eq!(app.rt.outbox_len(), 0);
 }
 
@@ -248,15 +146,16 @@ fn a_full_outbox_is_an_error_at_send_time() {
 #[test]
 fn messages_are_typed_and_deduplicated() {
     let mut app = App::new(AppConfig::DEFAULT);
-    app.connect();
+    app.connect_with(HS);
     let m = r#"42["newMessage",{"id":"m7","conversationId":"c1","senderId":"bob","content":"hi \"there\"","createdAt":"2026-11-26T04:00:00.000Z","extra":1}]"#;
     app.recv(m);
     app.recv(m); // replayed (e.g. after recovery)
-    let msgs: Vec<Value> = app.take_app_events().into_iter().filter(|e| e["app"] == "message").collect();
+    let msgs: Vec<Value> = app.take_full_app_events().into_iter().filter(|e| e["app"] == "message").collect();
     assert_eq!(
         msgs,
         [
-            json!({"app": "message", "id": "m7", "conversation": "c1", "sender": "bob", "content": "hi \"there\"", "created_at": "2026-11-26T04:00:00.000Z"})
+            json!({"app": "message", "id": "m7", "conversation": "c1", "sender": "bob", "content": "hi \"there\"", "created_at": "2026-11-26T04:00:00.000Z",
+                "raw": {"id": "m7", "conversationId": "c1", "senderId": "bob", "content": "hi \"there\"", "createdAt": "2026-11-26T04:00:00.000Z", "extra": 1}})
         ]
     );
 }
@@ -264,7 +163,7 @@ fn messages_are_typed_and_deduplicated() {
 #[test]
 fn typing_local_and_remote() {
     let mut app = App::new(AppConfig::DEFAULT);
-    app.connect();
+    app.connect_with(HS);
     app.take_sent();
     app.rt.typing(app.t(), "c1");
     app.advance(100);
@@ -286,7 +185,7 @@ fn typing_local_and_remote() {
     app.recv(r#"42["userTyping",{"userId":"carol","conversationId":"c1"}]"#);
     app.advance(1_000); // bob silent for 5 s
     app.recv(r#"42["newMessage",{"id":"m1","conversationId":"c1","senderId":"carol","content":"x","createdAt":"t"}]"#);
-    let typing: Vec<Value> = app.take_app_events().into_iter().filter(|e| e["app"] == "typing").collect();
+    let typing: Vec<Value> = app.take_full_app_events().into_iter().filter(|e| e["app"] == "typing").collect();
     assert_eq!(
         typing,
         [
@@ -301,7 +200,7 @@ fn typing_local_and_remote() {
 #[test]
 fn unread_count_follows_the_server_and_never_goes_negative() {
     let mut app = App::new(AppConfig::DEFAULT);
-    app.connect();
+    app.connect_with(HS);
     app.recv(r#"42["unreadCount",{"count":2}]"#);
     let n = r#"42["notification",{"id":"n1","kind":"mention","title":"t","body":"b","createdAt":"c","read":false}]"#;
     app.recv(n);
@@ -315,12 +214,13 @@ fn unread_count_follows_the_server_and_never_goes_negative() {
     assert_eq!(app.rt.unread_count(), 0);
     app.recv(r#"42["unreadCount",{"count":120}]"#);
     assert_eq!(badge_text(app.rt.unread_count()), "99+");
-    let counts: Vec<Value> = app.take_app_events().into_iter().filter(|e| e["app"] != "synced").collect();
+    let counts: Vec<Value> = app.take_full_app_events().into_iter().filter(|e| e["app"] != "synced").collect();
     assert_eq!(
         counts,
         [
             json!({"app": "unread", "count": 2}),
-            json!({"app": "notification", "id": "n1"}),
+            json!({"app": "notification", "id": "n1",
+                "raw": {"id": "n1", "kind": "mention", "title": "t", "body": "b", "createdAt": "c", "read": false}}),
             json!({"app": "unread", "count": 3}),
             json!({"app": "unread", "count": 2}),
             json!({"app": "unread", "count": 0}),
@@ -335,7 +235,7 @@ fn snapshot_restore_snapshot_is_identical_and_nothing_queued_is_lost() {
     app.rt.join(app.t(), "c1").unwrap();
     app.rt.join(app.t(), "c2").unwrap();
     let id = app.rt.send_message(app.t(), "c2", r#"{"text":"survives a restart"}"#).unwrap();
-    app.connect();
+    app.connect_with(HS);
     app.recv(r#"42["unreadCount",{"count":4}]"#);
     let mut buf = vec![0u8; 4096];
     let n = app.rt.snapshot(app.t(), &mut buf).unwrap();

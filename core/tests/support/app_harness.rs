@@ -1,6 +1,7 @@
-//! A scripted server for the app layer's feature tests (the pattern of app_layer.rs):
-//! the `Realtime` under test, simulated time, every frame sent recorded as text (binary
-//! frames as `<bin HEX>`), every app event as JSON (`app_json`).
+//! A scripted server for the app layer's tests (app_layer.rs and the feature files): the
+//! `Realtime` under test, simulated time, every frame sent recorded as text (binary
+//! frames as `<bin HEX>`), every event as its canonical JSON (`app_event_json`), taken
+//! whole or trimmed (`app_json`).
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
@@ -22,10 +23,15 @@ pub struct App {
     pub events: Vec<Value>,
 }
 
-/// The JSON of an app event these tests assert: the canonical form (`app_event_json`)
-/// without the raw objects of messages, notifications and deliveries.
+/// The JSON of an app event the feature tests assert: the canonical form
+/// (`app_event_json`) without the raw objects of messages, notifications and deliveries.
 pub fn app_json(e: &AppEvent<'_>) -> Value {
-    let mut v = app_event_json(e);
+    trimmed(app_event_json(e))
+}
+
+/// The canonical JSON of an event without the raw objects of messages, notifications and
+/// deliveries.
+fn trimmed(mut v: Value) -> Value {
     match v.get("app").and_then(Value::as_str) {
         Some("message") => v = json!({"app": "message", "id": v["id"], "conversation": v["conversation"]}),
         Some("notification") => v = json!({"app": "notification", "id": v["id"]}),
@@ -59,7 +65,7 @@ impl App {
             self.sent.push(frame);
         }
         while let Some(e) = self.rt.poll_event() {
-            let v = app_json(&e);
+            let v = app_event_json(&e);
             self.events.push(v);
         }
     }
@@ -130,8 +136,14 @@ impl App {
         std::mem::take(&mut self.sent)
     }
 
-    /// The app events since the last call, without the connection's own (draining first).
+    /// The app events since the last call, trimmed (`app_json`), without the connection's
+    /// own (draining first).
     pub fn take_app_events(&mut self) -> Vec<Value> {
+        self.take_full_app_events().into_iter().map(trimmed).collect()
+    }
+
+    /// As [`App::take_app_events`], in the canonical form with every field.
+    pub fn take_full_app_events(&mut self) -> Vec<Value> {
         self.pump();
         std::mem::take(&mut self.events).into_iter().filter(|e| e.get("app").is_some()).collect()
     }
