@@ -113,6 +113,15 @@ struct Emit {
     arg: Value,
 }
 
+/// The client message ids of the `sendMessage` frames among `sent`, in order.
+fn sent_message_ids(sent: &[String]) -> Vec<String> {
+    sent.iter()
+        .filter_map(|f| parse_emit(f))
+        .filter(|e| e.name == "sendMessage")
+        .map(|e| e.arg["clientMessageId"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 fn parse_emit(frame: &str) -> Option<Emit> {
     let rest = frame.strip_prefix("42")?;
     let open = rest.find('[')?;
@@ -410,13 +419,7 @@ impl App {
         if let (Some(s), Some(j)) = (first_send, last_join) {
             prop_assert!(j < s, "a message went out before the re-joins: {:?}", p.sent);
         }
-        let resent: Vec<String> = p
-            .sent
-            .iter()
-            .filter_map(|f| parse_emit(f))
-            .filter(|e| e.name == "sendMessage")
-            .map(|e| e.arg["clientMessageId"].as_str().unwrap_or_default().to_string())
-            .collect();
+        let resent = sent_message_ids(&p.sent);
         let expected: Vec<String> = self.model.outstanding.iter().map(|(id, _)| id.clone()).collect();
         prop_assert_eq!(resent, expected, "the restored outbox is sent again with the same ids");
 
@@ -604,13 +607,7 @@ fn fixed_a_large_message_is_sent_in_order_or_fails_at_once() {
     app.rt.connect(t);
     app.pump().unwrap();
     app.server_up().unwrap();
-    let ids: Vec<String> = app
-        .sent
-        .iter()
-        .filter_map(|f| parse_emit(f))
-        .filter(|e| e.name == "sendMessage")
-        .map(|e| e.arg["clientMessageId"].as_str().unwrap_or_default().to_string())
-        .collect();
+    let ids = sent_message_ids(&app.sent);
     let failed_at_once = app.model.ended.contains(&big);
     assert!(
         failed_at_once || ids.first() == Some(&big),
