@@ -53,11 +53,14 @@ fn a_message_the_server_limits_waits_and_is_resent_with_the_same_id() {
         "reported once, and the message is not failed"
     );
     assert_eq!(app.rt.outbox_len(), 1);
-    assert_eq!(app.rt.poll_timeout().unwrap().as_millis(), app.now + 3000, "the block's end is a deadline");
+    // The block ends 1 ms after the server's time: hosts round `now` down to the ms.
+    assert_eq!(app.rt.poll_timeout().unwrap().as_millis(), app.now + 3001, "the block's end is a deadline");
     app.advance(1000);
-    assert_eq!(app.rt.send_message(app.t(), "c1", r#""more""#), Err(AppError::RateLimited { retry_after_ms: 2000 }));
+    assert_eq!(app.rt.send_message(app.t(), "c1", r#""more""#), Err(AppError::RateLimited { retry_after_ms: 2001 }));
     assert!(app.take_sent().is_empty(), "nothing goes while blocked");
     app.advance(2000);
+    assert!(app.take_sent().is_empty(), "still blocked for the extra millisecond");
+    app.advance(1);
     assert_eq!(app.take_app_events(), [json!({"app": "rate_limit_lifted", "class": "Messages"})]);
     assert_eq!(
         app.take_sent(),
@@ -66,6 +69,29 @@ fn a_message_the_server_limits_waits_and_is_resent_with_the_same_id() {
     app.recv(r#"431[{"ok":true,"message":{"id":"m1"}}]"#);
     assert_eq!(app.take_app_events(), [json!({"app": "send", "id": &*id, "outcome": "delivered"})]);
     assert_eq!(app.rt.outbox_len(), 0);
+}
+
+#[test]
+fn one_refusal_signalled_twice_a_few_ms_apart_is_reported_once() {
+    // As over a real connection: the event and the refusal reach the host in two frames,
+    // and its clock moves between them.
+    let cfg = AppConfig { rate_limits: RateLimits::UNLIMITED, ..AppConfig::DEFAULT };
+    let mut app = App::new(cfg);
+    app.connect();
+    app.rt.send_message(app.t(), "c1", r#""hi""#).unwrap();
+    app.take_sent();
+    let start = app.now;
+    app.recv(r#"42["rateLimited",{"event":"sendMessage","retryAfterMs":2000}]"#);
+    app.advance(3);
+    app.recv(r#"430[{"ok":false,"error":{"code":"rate_limited","message":"too many","retryAfterMs":2000}}]"#);
+    assert_eq!(app.take_app_events(), [json!({"app": "rate_limited", "class": "Messages", "retry_after_ms": 2000})]);
+    // The block runs to the later signal's end (plus the 1 ms margin).
+    assert_eq!(app.rt.poll_timeout().unwrap().as_millis(), start + 3 + 2000 + 1);
+    app.advance(2000);
+    assert!(app.take_sent().is_empty(), "still blocked");
+    app.advance(1);
+    assert_eq!(app.take_app_events(), [json!({"app": "rate_limit_lifted", "class": "Messages"})]);
+    assert_eq!(app.take_sent().len(), 1, "the message goes again once");
 }
 
 #[test]
@@ -85,7 +111,7 @@ fn limited_reactions_and_receipts() {
             json!({"app": "reply", "ack": r.0, "outcome": {"rate_limited": 1500}}),
         ]
     );
-    assert_eq!(app.rt.add_reaction(app.t(), "c1", "m1", "👍"), Err(AppError::RateLimited { retry_after_ms: 1500 }));
+    assert_eq!(app.rt.add_reaction(app.t(), "c1", "m1", "👍"), Err(AppError::RateLimited { retry_after_ms: 1501 }));
     // A receipt refused for the limit is kept and goes again by itself when the block ends.
     let h = app.rt.mark_conversation_read(app.t(), "c1", "m1").unwrap();
     app.take_sent();
@@ -101,6 +127,8 @@ fn limited_reactions_and_receipts() {
     );
     assert!(app.rt.read_position_pending("c1"));
     app.advance(1000);
+    assert!(app.take_sent().is_empty(), "blocked for the default time plus 1 ms");
+    app.advance(1);
     assert_eq!(app.take_sent(), [r#"423["markConversationRead",{"conversationId":"c1","messageId":"m1"}]"#]);
     app.advance(500);
     let lifted: Vec<Value> = app.take_app_events();

@@ -219,8 +219,11 @@ fn cancel_refusal_and_rate_limit_each_end_or_pause_it_once() {
             json!({"app": "rate_limited", "class": "Uploads", "retry_after_ms": 2000}),
         ]
     );
-    assert_eq!(app.rt.start_upload(app.t(), "y", 8, 4), Err(AppError::RateLimited { retry_after_ms: 2000 }));
+    // Blocked for the server's 2000 ms plus 1 ms (hosts round `now` down).
+    assert_eq!(app.rt.start_upload(app.t(), "y", 8, 4), Err(AppError::RateLimited { retry_after_ms: 2001 }));
     app.advance(2_000);
+    assert!(app.take_app_events().is_empty(), "still blocked");
+    app.advance(1);
     assert_eq!(
         app.take_app_events(),
         [

@@ -208,8 +208,17 @@ impl RateLimiter {
         }
     }
 
-    /// The server refused `class` for `retry_after_ms` (capped): blocks it until then.
-    /// Returns the block's length if it started or grew (so it is reported once).
+    /// The server refused `class` for `retry_after_ms` (capped): blocks it until then, plus
+    /// one millisecond. Hosts pass whole milliseconds rounded down, so `now` can trail the
+    /// clock the server measured its window on by up to 1 ms; without the extra
+    /// millisecond the retry could reach the server just inside its window and be refused
+    /// again.
+    ///
+    /// Returns the block's length as the server gave it (capped) when a block starts, so
+    /// that it is reported once. A signal while the class is already blocked extends the
+    /// block if it ends later and is not reported: the reference server signals one
+    /// refusal twice (a `rateLimited` event, then the ack), and the host's clock moves
+    /// between the two frames, so the second one ends a little later than the first.
     pub(crate) fn block(
         &mut self,
         cfg: &RateLimits,
@@ -218,13 +227,18 @@ impl RateLimiter {
         retry_after_ms: u64,
     ) -> Option<u64> {
         let ms = retry_after_ms.min(cfg.max_server_block_ms);
-        let until = now.after(ms);
+        let until = now.after(ms + 1);
         let slot = &mut self.blocked_until[class.index()];
-        if slot.is_some_and(|t| t >= until) {
-            return None;
+        match *slot {
+            Some(current) if current > now => {
+                *slot = Some(current.max(until));
+                None
+            }
+            _ => {
+                *slot = Some(until);
+                Some(ms)
+            }
         }
-        *slot = Some(until);
-        Some(ms)
     }
 
     /// Whether the server's block of `class` is still on at `now`.
@@ -299,12 +313,19 @@ mod tests {
         assert_eq!(r.check(&cfg, RateClass::Reactions, t(0)), Ok(()));
         assert_eq!(r.block(&cfg, RateClass::Reactions, t(0), 3_000), Some(3_000));
         assert_eq!(r.block(&cfg, RateClass::Reactions, t(0), 2_000), None, "a shorter block changes nothing");
-        assert_eq!(r.check(&cfg, RateClass::Reactions, t(1_000)), Err(2_000));
+        // The block ends 1 ms after the server's time (see `block`).
+        assert_eq!(r.check(&cfg, RateClass::Reactions, t(1_000)), Err(2_001));
         assert_eq!(r.check(&cfg, RateClass::Messages, t(1_000)), Ok(()));
-        assert_eq!(r.next_deadline(), Some(t(3_000)));
-        assert_eq!(r.take_lifted(t(2_999)), None);
-        assert_eq!(r.take_lifted(t(3_000)), Some(RateClass::Reactions));
-        assert_eq!(r.take_lifted(t(3_000)), None);
+        assert_eq!(r.next_deadline(), Some(t(3_001)));
+        // The same refusal signalled again 4 ms later (event, then ack): extended, not
+        // reported a second time.
+        assert_eq!(r.block(&cfg, RateClass::Reactions, t(4), 3_000), None);
+        assert_eq!(r.next_deadline(), Some(t(3_005)));
+        assert_eq!(r.take_lifted(t(3_004)), None);
+        assert_eq!(r.take_lifted(t(3_005)), Some(RateClass::Reactions));
+        assert_eq!(r.take_lifted(t(3_005)), None);
+        // A block after the last one ended is a new one: reported.
+        assert_eq!(r.block(&cfg, RateClass::Reactions, t(3_005), 10), Some(10));
         assert_eq!(r.block(&cfg, RateClass::Calls, t(0), u64::MAX), Some(600_000), "capped");
     }
 
